@@ -1,0 +1,88 @@
+"""ORM models of the clinic database: patients and their appointments.
+
+Datetimes are stored as naive UTC (SQLite has no time zones); the clinic
+operations convert at the boundary. The schema changes only through Alembic
+(``migrations/``); nothing here creates tables.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    text,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+STATUS_BOOKED = "booked"
+STATUS_CANCELLED = "cancelled"
+_ACTIVE = text(f"status = '{STATUS_BOOKED}'")
+
+
+def utc_now() -> datetime:
+    """Current time as the naive UTC value the database stores."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id = Column(Integer, primary_key=True)
+    clinic_patient_id = Column(String(32), nullable=False, unique=True)
+    first_name = Column(String(100), nullable=False)
+    last_name = Column(String(100), nullable=False)
+    phone_e164 = Column(String(20), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    updated_at = Column(DateTime, nullable=False, default=utc_now, onupdate=utc_now)
+
+    appointments = relationship("Appointment", back_populates="patient")
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint(
+            f"status IN ('{STATUS_BOOKED}', '{STATUS_CANCELLED}')",
+            name="ck_appointments_status",
+        ),
+        CheckConstraint("end_at > start_at", name="ck_appointments_end_after_start"),
+        # A doctor's slot can hold one active appointment: enforced by the database,
+        # so that two concurrent bookings cannot both succeed.
+        Index(
+            "uq_appointments_doctor_slot_active",
+            "doctor_id",
+            "start_at",
+            unique=True,
+            sqlite_where=_ACTIVE,
+            postgresql_where=_ACTIVE,
+        ),
+        # A patient cannot be in two places at once either.
+        Index(
+            "uq_appointments_patient_slot_active",
+            "patient_id",
+            "start_at",
+            unique=True,
+            sqlite_where=_ACTIVE,
+            postgresql_where=_ACTIVE,
+        ),
+        Index("ix_appointments_doctor_start", "doctor_id", "start_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    patient_id = Column(Integer, ForeignKey("patients.id"), nullable=False, index=True)
+    doctor_id = Column(String(32), nullable=False)
+    start_at = Column(DateTime, nullable=False)
+    end_at = Column(DateTime, nullable=False)
+    status = Column(String(16), nullable=False, default=STATUS_BOOKED)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    updated_at = Column(DateTime, nullable=False, default=utc_now, onupdate=utc_now)
+
+    patient = relationship("Patient", back_populates="appointments")

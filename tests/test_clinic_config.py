@@ -1,0 +1,101 @@
+"""clinic.yml is validated at start, with errors that name the bad field."""
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from datetime import date, time
+
+import pytest
+import yaml
+
+from actions.clinic_config import (
+    ClinicConfigError,
+    Period,
+    load_clinic_config,
+    parse_clinic_config,
+)
+from tests.conftest import PROJECT_ROOT
+
+RAW = yaml.safe_load((PROJECT_ROOT / "clinic.yml").read_text(encoding="utf-8"))
+
+
+def test_shipped_configuration_is_valid(clinic):
+    assert clinic.name == "Cabinet médical des Lilas"
+    assert str(clinic.timezone) == "Europe/Paris"
+    assert clinic.appointment_length.total_seconds() == 30 * 60
+    assert clinic.patient_id_digits == 6
+    assert clinic.reception_phone == "+33184801234"
+    assert [d.id for d in clinic.doctors] == ["martin", "dubois", "nguyen"]
+    assert clinic.doctor("martin").spoken_name == "la docteure Martin"
+    assert clinic.doctor("dubois").spoken_name == "le docteur Dubois"
+
+
+def test_hours_include_the_lunch_break_and_doctor_hours(clinic):
+    tuesday = date(2026, 12, 1)
+    assert clinic.hours_of(clinic.doctor("martin"), tuesday) == (
+        Period(time(8, 30), time(12, 30)),
+        Period(time(14, 0), time(19, 0)),
+    )
+    assert clinic.hours_of(clinic.doctor("dubois"), tuesday) == (Period(time(14), time(19)),)
+    assert clinic.hours_of(clinic.doctor("nguyen"), tuesday) == ()
+    assert clinic.hours_of(clinic.doctor("martin"), date(2026, 12, 25)) == ()  # closed day
+    assert clinic.hours_of(clinic.doctor("martin"), date(2026, 11, 29)) == ()  # Sunday
+
+
+def _broken(path, value):
+    raw = copy.deepcopy(RAW)
+    *parents, last = path
+    node = raw
+    for key in parents:
+        node = node[key]
+    if value is KeyError:
+        del node[last]
+    else:
+        node[last] = value
+    return raw
+
+
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        (["timezone"], "Europe/Lutece", "timezone: unknown timezone 'Europe/Lutece'"),
+        (["appointment_minutes"], 0, "appointment_minutes"),
+        (["opening_hours", "monday"], [["08:30", "7h"]], "'7h' is not a time of day"),
+        (["opening_hours", "monday"], [["12:00", "08:00"]], "ends before it starts"),
+        (["opening_hours", "monday"], [["08:00", "12:00"], ["11:00", "13:00"]], "periods overlap"),
+        (["opening_hours", "lundi"], [["08:00", "12:00"]], "unknown weekday"),
+        (["closed_days"], ["25 décembre"], "closed_days"),
+        (["patient_id", "digits"], 2, "patient_id.digits"),
+        (["reception_phone"], "01 23", "reception_phone"),
+        (["doctors"], [], "at least one doctor"),
+        (["doctors", 0, "title"], "dr", "title must be"),
+        (["doctors", 1, "id"], "martin", "doctor ids must be unique"),
+        (["name"], KeyError, "name: field required"),
+        (["colour"], "blue", "colour: extra fields not permitted"),
+    ],
+)
+def test_bad_values_are_refused_with_the_field_named(path, value, message):
+    with pytest.raises(ClinicConfigError) as error:
+        parse_clinic_config(_broken(path, value))
+    assert message in str(error.value)
+
+
+def test_missing_or_unreadable_file(tmp_path):
+    with pytest.raises(ClinicConfigError, match="not found"):
+        load_clinic_config(tmp_path / "absent.yml")
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: [unclosed", encoding="utf-8")
+    with pytest.raises(ClinicConfigError, match="not valid YAML"):
+        load_clinic_config(bad)
+
+
+def test_command_line_check_exits_nonzero_on_a_bad_file(tmp_path):
+    bad = tmp_path / "clinic.yml"
+    bad.write_text(yaml.safe_dump(_broken(["timezone"], "Mars/Olympus")), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "actions.clinic_config", str(bad)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True,
+    )
+    assert result.returncode != 0
+    assert "unknown timezone 'Mars/Olympus'" in result.stderr
