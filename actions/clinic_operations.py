@@ -89,8 +89,23 @@ class ClinicOperations:
 
     # -- reading -----------------------------------------------------------------
 
+    @property
+    def config(self) -> ClinicConfig:
+        return self._config
+
     def now(self) -> datetime:
         return self._clock().astimezone(self._config.timezone)
+
+    def free_slot_at(self, start: datetime, doctor_id: Optional[str] = None) -> Slot:
+        """The free slot starting at ``start``, else :class:`SlotRejected` or :class:`SlotTaken`."""
+        doctors = [doctor_id] if doctor_id else [d.id for d in self._config.doctors]
+        slots = self._valid_slots(doctors, start)
+        with self._sessions() as session:
+            taken = self._taken(session, slots[0].start, slots[0].start)
+        for slot in slots:
+            if (slot.doctor_id, slot.start) not in taken:
+                return slot
+        raise SlotTaken()
 
     def free_slots_between(
         self, start: datetime, end: datetime, doctor_id: Optional[str] = None

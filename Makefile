@@ -1,0 +1,110 @@
+# Allô Clinique — `make run` starts the assistant, `make test` checks it.
+# `make help` lists every target.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+PY          := $(VENV)/bin/python
+RASA        := $(VENV)/bin/rasa
+SETUP_STAMP := $(VENV)/.setup-done
+MODEL       := models/current.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+
+# Services and where they listen; override any of them from the environment.
+export DUCKLING_HOST   ?= 127.0.0.1
+export DUCKLING_PORT   ?= 8000
+export ACTION_PORT     ?= 5055
+export RASA_HOST       ?= 127.0.0.1
+export RASA_PORT       ?= 5005
+export RASA_DUCKLING_HTTP_URL ?= http://$(DUCKLING_HOST):$(DUCKLING_PORT)
+export ACTION_ENDPOINT_URL    ?= http://127.0.0.1:$(ACTION_PORT)/webhook
+# Clinic database: SQLite file var/clinic.db unless DATABASE_URL says otherwise.
+export DATABASE_URL ?= sqlite:///$(CURDIR)/var/clinic.db
+# Rasa's conversations: same PostgreSQL database (own tables) or their own SQLite file.
+ifneq ($(filter postgresql%,$(DATABASE_URL)),)
+export TRACKER_STORE_URL ?= $(DATABASE_URL)
+else
+export TRACKER_STORE_URL ?= sqlite:///$(CURDIR)/var/tracker.db
+endif
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+
+.PHONY: help setup run services migrate check-config train validate test test-unit \
+        test-stories test-e2e shell actions bench nlu-report clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-13s %s\n", $$1, $$2}'
+
+setup: $(SETUP_STAMP) ## Create .venv (Python 3.10) and install pinned packages
+
+$(SETUP_STAMP): requirements.txt scripts/find_python310.sh
+	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	  python310=$$(scripts/find_python310.sh) || exit 1; \
+	  echo "Creating $(VENV) with $$python310"; \
+	  rm -rf $(VENV) && "$$python310" -m venv $(VENV) || exit 1; \
+	fi
+	$(PY) -m pip install --quiet --upgrade "pip==24.3.1" "wheel==0.45.1" "setuptools==70.3.0"
+	@echo "Installing Rasa 3.6.21, then spaCy 3.8 with fr_core_news_md and the rest"
+	$(PY) -m pip install --quiet "rasa==3.6.21" "rasa-sdk==3.6.2" -c requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip check
+	@touch $@
+
+check-config: setup ## Validate clinic.yml
+	@$(PY) -m actions.clinic_config
+
+migrate: setup ## Apply database migrations (DATABASE_URL)
+	@$(PY) -m actions.database
+
+train: $(MODEL) ## Train the model if training data or config changed
+
+$(MODEL): $(SETUP_STAMP) $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name current --out models
+	@touch $@
+
+validate: setup ## Check training data and domain (rasa data validate)
+	$(RASA) data validate
+
+run: setup check-config train migrate ## Start Duckling, the action server and Rasa (Ctrl-C stops all)
+	@mkdir -p var
+	@echo "Allô Clinique: Duckling on $(RASA_DUCKLING_HTTP_URL), actions on http://127.0.0.1:$(ACTION_PORT), Rasa on http://$(RASA_HOST):$(RASA_PORT) (REST /webhooks/rest/webhook, voice /webhooks/voice/)"
+	@exec $(VENV)/bin/honcho start -f Procfile
+
+services: ## Start the services without setup/train/migrate (used by tests)
+	@exec $(VENV)/bin/honcho start -f Procfile
+
+actions: setup ## Run the action server alone
+	$(PY) -m rasa_sdk --actions actions --port $(ACTION_PORT)
+
+shell: train ## Chat with the bot in the terminal (needs `make run` elsewhere for actions)
+	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+
+test: setup ## Everything: data validation, unit and database tests, stories, end to end
+	$(MAKE) validate
+	$(MAKE) test-unit
+	$(MAKE) train
+	$(MAKE) test-stories
+	$(MAKE) test-e2e
+
+test-unit: setup ## Unit and database tests (PostgreSQL when TEST_POSTGRES_URL is set)
+	$(PY) -m pytest -q -m "not e2e" tests
+
+test-stories: train ## Test conversations (tests/test_stories.yml); fails on any wrong prediction
+	scripts/with_duckling.sh $(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+	  --out results/stories --fail-on-prediction-errors
+
+test-e2e: setup train ## Start the real stack and talk to it over REST
+	$(PY) -m pytest -q -m e2e tests
+
+nlu-report: setup ## NLU cross-validation: intent/entity reports and confusion matrix in results/nlu
+	scripts/with_duckling.sh $(RASA) test nlu --nlu data/nlu --config config.yml \
+	  --cross-validation --folds 3 --out results/nlu
+
+bench: setup ## Benchmarks, written to bench/results/
+	$(PY) bench/duckling.py
+
+clean: ## Remove trained models and local databases (keeps .venv)
+	rm -rf models results var

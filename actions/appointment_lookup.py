@@ -1,0 +1,151 @@
+"""Finding the caller's appointment before moving or cancelling it.
+
+The patient ID and the phone number must both match the record; otherwise
+nothing about any appointment is revealed. With several upcoming appointments
+the caller picks one ("le deuxième", "celui de mardi").
+"""
+from __future__ import annotations
+
+import logging
+from abc import ABC
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import slots
+from actions.choices import pick_offered_slot
+from actions.clinic_operations import AppointmentDetails
+from actions.clinic_service import clinic_operations, run_blocking
+from actions.duckling_client import first_time_entity
+from actions.form_validation import ClinicFormValidation
+from actions.spoken_french import say_datetime, say_list
+from actions.spoken_numbers import mask_patient_id
+from actions.time_answers import CALENDAR_UNAVAILABLE
+from actions.time_entities import wished_time_from_entity
+
+logger = logging.getLogger(__name__)
+
+NOT_FOUND = (
+    "Je ne retrouve pas de dossier avec ce numéro de dossier et ce téléphone. "
+    "Reprenons."
+)
+_ORDINALS = ("le premier", "le deuxième", "le troisième", "le quatrième", "le cinquième")
+
+
+def appointment_to_value(appointment: AppointmentDetails) -> Dict[str, Any]:
+    return {
+        "id": appointment.id,
+        "start": appointment.start.isoformat(),
+        "doctor_id": appointment.doctor_id,
+    }
+
+
+def say_appointment(value: Dict[str, Any]) -> str:
+    """ "mardi 1er décembre à 9 heures, avec la docteure Martin" """
+    operations = clinic_operations()
+    start = datetime.fromisoformat(value["start"])
+    doctor = operations.config.doctor(value["doctor_id"]).spoken_name
+    return f"{say_datetime(start, operations.now().date())}, avec {doctor}"
+
+
+def chosen_appointment(tracker: Tracker) -> Optional[Dict[str, Any]]:
+    wanted = tracker.get_slot(slots.APPOINTMENT_ID)
+    for value in tracker.get_slot(slots.UPCOMING_APPOINTMENTS) or []:
+        if str(value["id"]) == str(wanted):
+            return value
+    return None
+
+
+class AppointmentLookupValidation(ClinicFormValidation, ABC):
+    """Identity then choice of appointment, for the move and cancel forms."""
+
+    def lookup_slots(self, tracker: Tracker) -> List[Text]:
+        if tracker.get_slot(slots.IDENTITY_VERIFIED) and not tracker.get_slot(
+            slots.UPCOMING_APPOINTMENTS
+        ):
+            return [slots.PATIENT_ID, slots.PHONE_NUMBER]  # nothing to move or cancel
+        return [slots.PATIENT_ID, slots.PHONE_NUMBER, slots.APPOINTMENT_ID]
+
+    async def check_identity(
+        self,
+        patient_id: str,
+        phone: str,
+        result: Dict[Text, Any],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> Dict[Text, Any]:
+        operations = clinic_operations()
+        try:
+            verified = await run_blocking(operations.verify_identity, patient_id, phone)
+            upcoming = (
+                await run_blocking(operations.upcoming_appointments, patient_id, phone)
+                if verified
+                else []
+            )
+        except SQLAlchemyError:
+            logger.exception("identity check failed")
+            return self.fail(
+                dispatcher, tracker, slots.PHONE_NUMBER, CALENDAR_UNAVAILABLE
+            )
+        if not verified:
+            logger.info("identity not verified for patient %s", mask_patient_id(patient_id))
+            return self.fail(
+                dispatcher, tracker, slots.PATIENT_ID, NOT_FOUND,
+                extra={slots.PHONE_NUMBER: None},
+            )
+        values = {
+            **result,
+            slots.IDENTITY_VERIFIED: True,
+            slots.UPCOMING_APPOINTMENTS: [appointment_to_value(a) for a in upcoming],
+        }
+        if not upcoming:
+            dispatcher.utter_message(text="Merci. Je ne trouve aucun rendez-vous à venir à votre nom.")
+        elif len(upcoming) == 1:
+            only = appointment_to_value(upcoming[0])
+            dispatcher.utter_message(text=f"Merci. Votre rendez-vous est le {say_appointment(only)}.")
+            values[slots.APPOINTMENT_ID] = str(only["id"])
+        return values
+
+    async def validate_appointment_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        upcoming = tracker.get_slot(slots.UPCOMING_APPOINTMENTS) or []
+        starts = [datetime.fromisoformat(a["start"]) for a in upcoming]
+        message = tracker.latest_message or {}
+        entity = first_time_entity(message.get("entities"))
+        timezone = str(clinic_operations().config.timezone)
+        wish = wished_time_from_entity(entity, timezone) if entity else None
+        exact = wish.start if wish is not None and wish.kind == "instant" else None
+        picked = pick_offered_slot(message.get("text") or str(value or ""), starts, exact)
+        if picked is None and wish is not None:
+            same_day = [s for s in starts if wish.contains(s) or s.date() == wish.start.date()]
+            picked = same_day[0] if len(same_day) == 1 else None
+        if picked is None:
+            return self.fail(
+                dispatcher, tracker, slots.APPOINTMENT_ID,
+                "Je n'ai pas compris lequel. Dites par exemple : le premier.",
+            )
+        return self.succeed(tracker, {slots.APPOINTMENT_ID: str(upcoming[starts.index(picked)]["id"])})
+
+
+class ActionAskAppointmentId(Action):
+    def name(self) -> Text:
+        return "action_ask_appointment_id"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        upcoming = tracker.get_slot(slots.UPCOMING_APPOINTMENTS) or []
+        verb = "déplacer" if tracker.active_loop_name == slots.RESCHEDULE_FORM else "annuler"
+        listed = say_list(
+            [f"{_ORDINALS[i] if i < len(_ORDINALS) else ''}, le {say_appointment(a)}"
+             for i, a in enumerate(upcoming)]
+        )
+        dispatcher.utter_message(
+            text=f"Vous avez {len(upcoming)} rendez-vous à venir : {listed}. Lequel voulez-vous {verb} ?"
+        )
+        return []

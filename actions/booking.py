@@ -1,0 +1,320 @@
+"""Booking an appointment: the form's validation, its questions, and the end.
+
+The appointment is written when the caller says "oui" to the read-back, inside
+the validation of ``booking_confirmed``: a slot taken in the meantime sends the
+caller back to the choice of a time, with the nearest free slots offered.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import slots
+from actions.clinic_operations import (
+    PatientAlreadyBooked,
+    PatientDetails,
+    PatientMismatch,
+    SlotTaken,
+    same_name,
+)
+from actions.clinic_service import clinic_operations, run_blocking
+from actions.conversation_control import reset_form_events
+from actions.form_validation import ClinicFormValidation
+from actions.scheduling import Slot, SlotRejected
+from actions.spoken_french import say_datetime, say_digits, say_phone
+from actions.spoken_numbers import mask_patient_id
+from actions.time_answers import (
+    CALENDAR_UNAVAILABLE,
+    NOT_UNDERSTOOD,
+    ServiceDown,
+    offers_after_conflict,
+    preferred_doctor_id,
+    resolve_time_answer,
+    time_answer_events,
+)
+from actions.time_wish import (
+    REJECTION_EXPLANATIONS,
+    say_offers,
+    slot_from_value,
+    slot_to_value,
+)
+
+logger = logging.getLogger(__name__)
+
+IDENTITY_MISMATCH = (
+    "Ce numéro de dossier ne correspond pas au nom et au téléphone que vous m'avez donnés."
+)
+# What the caller may ask to correct after "non" at the read-back.
+_CORRECTIONS = (
+    (re.compile(r"pr[ée]nom", re.I), slots.FIRST_NAME),
+    (re.compile(r"\bnom\b", re.I), slots.LAST_NAME),
+    (re.compile(r"dossier|identifiant|num[ée]ro (?:de )?patient", re.I), slots.PATIENT_ID),
+    (re.compile(r"t[ée]l[ée]phone|portable|mobile|num[ée]ro", re.I), slots.PHONE_NUMBER),
+    (re.compile(r"date|heure|jour|cr[ée]neau|horaire|moment|rendez", re.I), slots.BOOKING_TIME),
+)
+_CORRECTION_ENTITIES = {
+    "first_name": slots.FIRST_NAME,
+    "last_name": slots.LAST_NAME,
+    "patient_id": slots.PATIENT_ID,
+    "phone_number": slots.PHONE_NUMBER,
+    "time": slots.BOOKING_TIME,
+}
+
+
+def booked_slot(appointment) -> Slot:
+    return Slot(appointment.start, appointment.end, appointment.doctor_id)
+
+
+def doctor_phrase(doctor_id: str) -> str:
+    return clinic_operations().config.doctor(doctor_id).spoken_name
+
+
+class ValidateBookingForm(ClinicFormValidation):
+    def name(self) -> Text:
+        return "validate_booking_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        required = [
+            slots.LAST_NAME,
+            slots.FIRST_NAME,
+            slots.PATIENT_ID,
+            slots.PHONE_NUMBER,
+            slots.BOOKING_TIME,
+        ]
+        if tracker.get_slot(slots.CORRECTION_PENDING):
+            required.append(slots.BOOKING_CORRECTION)
+        required.append(slots.BOOKING_CONFIRMED)
+        return required
+
+    # -- identity ----------------------------------------------------------------
+
+    async def check_identity(
+        self,
+        patient_id: str,
+        phone: str,
+        result: Dict[Text, Any],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> Dict[Text, Any]:
+        """A known patient ID must match the name and phone on file."""
+        try:
+            known = await run_blocking(clinic_operations().find_patient, patient_id)
+        except SQLAlchemyError:
+            logger.exception("patient lookup failed")
+            return self.fail(dispatcher, tracker, slots.PHONE_NUMBER, CALENDAR_UNAVAILABLE)
+        if known is None or (
+            known.phone_e164 == phone
+            and same_name(known.last_name, tracker.get_slot(slots.LAST_NAME) or "")
+            and same_name(known.first_name, tracker.get_slot(slots.FIRST_NAME) or "")
+        ):
+            return result
+        logger.info("identity mismatch for patient %s", mask_patient_id(patient_id))
+        return self.fail(
+            dispatcher, tracker, slots.PATIENT_ID, IDENTITY_MISMATCH,
+            extra={slots.PHONE_NUMBER: None},
+        )
+
+    # -- time --------------------------------------------------------------------
+
+    async def validate_booking_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        asked = tracker.get_slot(slots.REQUESTED_SLOT) == slots.BOOKING_TIME
+        if tracker.get_slot(slots.REQUESTED_SLOT) in (slots.PATIENT_ID, slots.PHONE_NUMBER):
+            return {slots.BOOKING_TIME: None}  # digits being dictated, not a date
+        operations = clinic_operations()
+        try:
+            resolution = await resolve_time_answer(
+                operations, tracker, preferred_doctor_id(operations, tracker)
+            )
+        except ServiceDown as down:
+            return self.fail(dispatcher, tracker, slots.BOOKING_TIME, down.message)
+        if not asked and resolution.chosen is None and not resolution.offers:
+            return {slots.BOOKING_TIME: None}  # a time mentioned early: ask for it later
+        events = time_answer_events(resolution, slots.BOOKING_TIME, dispatcher)
+        if events is None:
+            return self.fail(dispatcher, tracker, slots.BOOKING_TIME, NOT_UNDERSTOOD)
+        if events[slots.BOOKING_TIME] is None:
+            return events
+        return self.succeed(tracker, events)
+
+    # -- read-back and correction --------------------------------------------------
+
+    async def validate_booking_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if value is False:
+            if _corrected_inline(tracker):  # "non, vendredi à 10h": read back again
+                return {slots.BOOKING_CONFIRMED: None}
+            return {slots.BOOKING_CONFIRMED: None, slots.CORRECTION_PENDING: True}
+        if value is not True:
+            return {slots.BOOKING_CONFIRMED: None}
+        return await self._book(dispatcher, tracker)
+
+    async def _book(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        operations = clinic_operations()
+        chosen = slot_from_value(tracker.get_slot(slots.CHOSEN_SLOT))
+        patient = PatientDetails(
+            clinic_patient_id=tracker.get_slot(slots.PATIENT_ID),
+            first_name=tracker.get_slot(slots.FIRST_NAME),
+            last_name=tracker.get_slot(slots.LAST_NAME),
+            phone_e164=tracker.get_slot(slots.PHONE_NUMBER),
+        )
+        doctor_id = preferred_doctor_id(operations, tracker)
+        try:
+            booked = await run_blocking(operations.book, patient, chosen.start, chosen.doctor_id)
+        except (SlotTaken, SlotRejected) as problem:
+            explanation = (
+                REJECTION_EXPLANATIONS[problem.reason]
+                if isinstance(problem, SlotRejected)
+                else "Ce créneau vient d'être pris."
+            )
+            return await self._offer_again(dispatcher, chosen, doctor_id, explanation)
+        except PatientAlreadyBooked:
+            dispatcher.utter_message(text="Vous avez déjà un rendez-vous à ce moment-là.")
+            return await self._offer_again(dispatcher, chosen, doctor_id, "")
+        except PatientMismatch:
+            return self.fail(
+                dispatcher, tracker, slots.PATIENT_ID, IDENTITY_MISMATCH,
+                extra={slots.PHONE_NUMBER: None, slots.BOOKING_CONFIRMED: None},
+            )
+        except SQLAlchemyError:
+            logger.exception("booking failed")
+            return self.fail(dispatcher, tracker, slots.BOOKING_CONFIRMED, CALENDAR_UNAVAILABLE)
+        logger.info(
+            "booked appointment %s for patient %s", booked.id, mask_patient_id(booked.clinic_patient_id)
+        )
+        return {
+            slots.BOOKING_CONFIRMED: True,
+            slots.OUTCOME: {"booked": booked.id, **slot_to_value(booked_slot(booked))},
+        }
+
+    async def _offer_again(
+        self, dispatcher: CollectingDispatcher, chosen, doctor_id: Optional[str], explanation: str
+    ) -> Dict[Text, Any]:
+        offers = await offers_after_conflict(clinic_operations(), chosen.start, doctor_id)
+        if explanation:
+            dispatcher.utter_message(text=explanation)
+        return {
+            slots.BOOKING_CONFIRMED: None,
+            slots.BOOKING_TIME: None,
+            slots.CHOSEN_SLOT: None,
+            slots.OFFERED_SLOTS: offers,
+        }
+
+    async def validate_booking_correction(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        field = _field_to_correct(tracker)
+        if field is None:
+            return self.fail(
+                dispatcher, tracker, slots.BOOKING_CORRECTION,
+                "Je n'ai pas compris ce qu'il faut corriger.",
+            )
+        changes: Dict[Text, Any] = {
+            slots.BOOKING_CORRECTION: None,
+            slots.CORRECTION_PENDING: False,
+            slots.BOOKING_CONFIRMED: None,
+        }
+        # A new value given in the same sentence ("non, mon prénom c'est Marie") has
+        # just been validated: keep it. Otherwise clear the field so the form asks it.
+        if field not in tracker.slots_to_validate():
+            changes[field] = None
+            if field == slots.BOOKING_TIME:
+                changes[slots.CHOSEN_SLOT] = None
+                changes[slots.OFFERED_SLOTS] = []
+        return changes
+
+
+def _corrected_inline(tracker: Tracker) -> bool:
+    """Whether the caller's "non" came with a new value for one of the fields."""
+    return any(field in tracker.slots_to_validate() for field in _CORRECTION_ENTITIES.values())
+
+
+def _field_to_correct(tracker: Tracker) -> Optional[str]:
+    message = tracker.latest_message or {}
+    for entity in message.get("entities") or []:
+        field = _CORRECTION_ENTITIES.get(entity.get("entity"))
+        if field:
+            return field
+    text = message.get("text") or ""
+    for pattern, field in _CORRECTIONS:
+        if pattern.search(text):
+            return field
+    return None
+
+
+class ActionAskBookingTime(Action):
+    def name(self) -> Text:
+        return "action_ask_booking_time"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        ask_time(dispatcher, tracker, "Quel jour et à quelle heure souhaitez-vous venir ?")
+        return []
+
+
+def ask_time(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) -> None:
+    """Offer the slots found, or ask the open question."""
+    offers = [slot_from_value(v) for v in tracker.get_slot(slots.OFFERED_SLOTS) or []]
+    if offers:
+        dispatcher.utter_message(text=say_offers(offers, clinic_operations().now()))
+    else:
+        dispatcher.utter_message(text=question)
+
+
+class ActionAskBookingConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_booking_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        chosen = slot_from_value(tracker.get_slot(slots.CHOSEN_SLOT))
+        today = clinic_operations().now().date()
+        dispatcher.utter_message(
+            text=(
+                "Je récapitule : rendez-vous pour "
+                f"{tracker.get_slot(slots.FIRST_NAME)} {tracker.get_slot(slots.LAST_NAME)}, "
+                f"dossier {say_digits(tracker.get_slot(slots.PATIENT_ID))}, "
+                f"téléphone {say_phone(tracker.get_slot(slots.PHONE_NUMBER))}, "
+                f"le {say_datetime(chosen.start, today)}, avec {doctor_phrase(chosen.doctor_id)}. "
+                "Je confirme ?"
+            )
+        )
+        return []
+
+
+class ActionBookingDone(Action):
+    def name(self) -> Text:
+        return "action_booking_done"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        outcome = tracker.get_slot(slots.OUTCOME) or {}
+        if outcome.get("booked"):
+            chosen = slot_from_value(outcome)
+            today = clinic_operations().now().date()
+            dispatcher.utter_message(
+                text=(
+                    f"C'est noté. Votre rendez-vous est le {say_datetime(chosen.start, today)}, "
+                    f"avec {doctor_phrase(chosen.doctor_id)}. Puis-je faire autre chose pour vous ?"
+                )
+            )
+        else:
+            dispatcher.utter_message(response="utter_anything_else")
+        return reset_form_events()

@@ -1,0 +1,170 @@
+"""What the three forms share: counting failed answers and checking who calls.
+
+A wrong value gets a short explanation and the question again (the form asks
+it); from the third failure on the same slot, the explanation also offers a
+person. Identity answers (name, patient ID, phone) are cleaned and checked here
+the same way for booking, moving and cancelling.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions import slots
+from actions.clinic_config import clinic_config
+from actions.spoken_numbers import normalize_phone, parse_patient_id
+
+logger = logging.getLogger(__name__)
+
+MAX_FAILURES_BEFORE_OFFER = 3
+OFFER_PERSON = (
+    "Si vous préférez, dites « je veux parler à quelqu'un » "
+    "et je vous passe l'accueil."
+)
+_HESITATION = r"(?:e+u+h+|h+u+m+|h+m+|alors|bon|oui|donc|ben(?=\s+(?:je|mon|c'est|moi|il)\b))"
+_NAME_LEAD_INS = re.compile(
+    rf"^(?:{_HESITATION}(?:\s+|$))*"
+    r"(?:(?:je m'appelle|je m appelle|mon nom (?:de famille )?(?:c'est|est)|"
+    r"mon prénom (?:c'est|est)|moi c'est|il s'agit de|c'est|nom|prénom)(?:\s+|$))?"
+    r"(?:(?:madame|monsieur|mademoiselle|mme|mr)\b\.?\s*|m\.\s*)?",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"^[^\W\d_]+(?:[ '\-][^\W\d_]+){0,3}$")
+
+
+def clean_name(text: Optional[str]) -> Optional[str]:
+    """A person's name from an answer ("euh je m'appelle Dupont" -> "Dupont")."""
+    if not text:
+        return None
+    candidate = _NAME_LEAD_INS.sub("", text.strip().rstrip(".!?, ")).strip()
+    if not candidate or not _NAME.match(candidate) or len(candidate) > 60:
+        return None
+    return " ".join(
+        "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))
+        for word in candidate.split()
+    )
+
+
+class ClinicFormValidation(FormValidationAction, ABC):
+    """Base of the forms' validation actions (not an action itself)."""
+
+    @abstractmethod
+    def name(self) -> Text:
+        ...
+
+    # -- failures --------------------------------------------------------------
+
+    def fail(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        slot: str,
+        explanation: str,
+        extra: Optional[Dict[Text, Any]] = None,
+    ) -> Dict[Text, Any]:
+        """Reject ``slot``: explain, count, and from the third time offer a person."""
+        failures = dict(tracker.get_slot(slots.VALIDATION_FAILURES) or {})
+        failures[slot] = failures.get(slot, 0) + 1
+        message = explanation
+        if failures[slot] >= MAX_FAILURES_BEFORE_OFFER:
+            message = f"{explanation} {OFFER_PERSON}"
+        dispatcher.utter_message(text=message)
+        logger.info("slot %s rejected (%d time(s))", slot, failures[slot])
+        return {slot: None, slots.VALIDATION_FAILURES: failures, **(extra or {})}
+
+    def succeed(self, tracker: Tracker, values: Dict[Text, Any]) -> Dict[Text, Any]:
+        """Accept values and forget the failures of those slots."""
+        failures = dict(tracker.get_slot(slots.VALIDATION_FAILURES) or {})
+        for slot in values:
+            failures.pop(slot, None)
+        return {**values, slots.VALIDATION_FAILURES: failures}
+
+    # -- identity --------------------------------------------------------------
+
+    def validate_last_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        name = clean_name(value)
+        if name is None:
+            return self.fail(
+                dispatcher, tracker, slots.LAST_NAME,
+                "Je n'ai pas bien compris votre nom de famille.",
+            )
+        return self.succeed(tracker, {slots.LAST_NAME: name})
+
+    def validate_first_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        name = clean_name(value)
+        if name is None:
+            return self.fail(
+                dispatcher, tracker, slots.FIRST_NAME,
+                "Je n'ai pas bien compris votre prénom.",
+            )
+        return self.succeed(tracker, {slots.FIRST_NAME: name})
+
+    async def validate_patient_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        result = self.parse_patient_id_answer(value, dispatcher, tracker)
+        phone = normalize_phone(str(tracker.get_slot(slots.PHONE_NUMBER) or ""))
+        if result.get(slots.PATIENT_ID) and phone:
+            return await self.check_identity(result[slots.PATIENT_ID], phone, result, dispatcher, tracker)
+        return result
+
+    async def validate_phone_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        result = self.parse_phone_answer(value, dispatcher, tracker)
+        patient_id = parse_patient_id(
+            str(tracker.get_slot(slots.PATIENT_ID) or ""), clinic_config().patient_id_digits
+        )
+        if result.get(slots.PHONE_NUMBER) and patient_id:
+            return await self.check_identity(patient_id, result[slots.PHONE_NUMBER], result, dispatcher, tracker)
+        return result
+
+    async def check_identity(
+        self,
+        patient_id: str,
+        phone: str,
+        result: Dict[Text, Any],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> Dict[Text, Any]:
+        """Once both the patient ID and the phone are known (cleaned): check them together."""
+        return result
+
+    def parse_patient_id_answer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        digits = clinic_config().patient_id_digits
+        patient_id = parse_patient_id(str(value or ""), digits)
+        if patient_id is None:
+            return self.fail(
+                dispatcher, tracker, slots.PATIENT_ID,
+                f"Je n'ai pas compris le numéro de dossier. Il compte {digits} chiffres.",
+            )
+        return self.succeed(tracker, {slots.PATIENT_ID: patient_id})
+
+    def parse_phone_answer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        phone = normalize_phone(str(value or ""))
+        if phone is None:
+            return self.fail(
+                dispatcher, tracker, slots.PHONE_NUMBER,
+                "Je n'ai pas compris ce numéro de téléphone. "
+                "Dites-le par exemple : zéro six, douze, trente-quatre.",
+            )
+        return self.succeed(tracker, {slots.PHONE_NUMBER: phone})
+
+
+def form_slots_cleared(names: List[str]) -> Dict[Text, Any]:
+    return {name: None for name in names}

@@ -1,0 +1,176 @@
+"""Moving an appointment: identity, which appointment, the new time, confirmation."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions import slots
+from actions.appointment_lookup import (
+    AppointmentLookupValidation,
+    chosen_appointment,
+    say_appointment,
+)
+from actions.booking import ask_time
+from actions.clinic_operations import AppointmentNotFound, PatientAlreadyBooked, SlotTaken
+from actions.clinic_service import clinic_operations, run_blocking
+from actions.conversation_control import reset_form_events
+from actions.scheduling import SlotRejected
+from actions.time_answers import (
+    CALENDAR_UNAVAILABLE,
+    NOT_UNDERSTOOD,
+    ServiceDown,
+    offers_after_conflict,
+    preferred_doctor_id,
+    resolve_time_answer,
+    time_answer_events,
+)
+from actions.time_wish import REJECTION_EXPLANATIONS, slot_from_value
+
+logger = logging.getLogger(__name__)
+
+
+class ValidateRescheduleForm(AppointmentLookupValidation):
+    def name(self) -> Text:
+        return "validate_reschedule_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        required = self.lookup_slots(tracker)
+        if slots.APPOINTMENT_ID in required:
+            required += [slots.NEW_TIME, slots.RESCHEDULE_CONFIRMED]
+        return required
+
+    async def validate_new_time(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        current = chosen_appointment(tracker)
+        if current is None:  # the time came before the appointment was chosen
+            return {slots.NEW_TIME: None}
+        operations = clinic_operations()
+        doctor_id = preferred_doctor_id(operations, tracker) or current["doctor_id"]
+        try:
+            resolution = await resolve_time_answer(
+                operations, tracker, doctor_id, exclude=datetime.fromisoformat(current["start"])
+            )
+        except ServiceDown as down:
+            return self.fail(dispatcher, tracker, slots.NEW_TIME, down.message)
+        events = time_answer_events(resolution, slots.NEW_TIME, dispatcher)
+        if events is None:
+            return self.fail(dispatcher, tracker, slots.NEW_TIME, NOT_UNDERSTOOD)
+        if events[slots.NEW_TIME] is None:
+            return events
+        return self.succeed(tracker, events)
+
+    async def validate_reschedule_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if value is not True:
+            dispatcher.utter_message(text="D'accord, choisissons un autre moment.")
+            return {
+                slots.RESCHEDULE_CONFIRMED: None,
+                slots.NEW_TIME: None,
+                slots.CHOSEN_SLOT: None,
+                slots.OFFERED_SLOTS: [],
+            }
+        operations = clinic_operations()
+        current = chosen_appointment(tracker)
+        chosen = slot_from_value(tracker.get_slot(slots.CHOSEN_SLOT))
+        try:
+            moved = await run_blocking(
+                operations.reschedule,
+                int(current["id"]),
+                tracker.get_slot(slots.PATIENT_ID),
+                tracker.get_slot(slots.PHONE_NUMBER),
+                chosen.start,
+                chosen.doctor_id,
+            )
+        except (SlotTaken, SlotRejected, PatientAlreadyBooked) as problem:
+            explanation = {
+                SlotTaken: "Ce créneau vient d'être pris.",
+                PatientAlreadyBooked: "Vous avez déjà un rendez-vous à ce moment-là.",
+            }.get(type(problem)) or REJECTION_EXPLANATIONS[problem.reason]
+            dispatcher.utter_message(text=explanation)
+            return {
+                slots.RESCHEDULE_CONFIRMED: None,
+                slots.NEW_TIME: None,
+                slots.CHOSEN_SLOT: None,
+                slots.OFFERED_SLOTS: await offers_after_conflict(
+                    operations, chosen.start, chosen.doctor_id,
+                    exclude=datetime.fromisoformat(current["start"]),
+                ),
+            }
+        except AppointmentNotFound:
+            dispatcher.utter_message(text="Ce rendez-vous n'est plus dans l'agenda.")
+            return {slots.RESCHEDULE_CONFIRMED: True, slots.OUTCOME: {"missing": True}}
+        except SQLAlchemyError:
+            logger.exception("rescheduling failed")
+            return self.fail(dispatcher, tracker, slots.RESCHEDULE_CONFIRMED, CALENDAR_UNAVAILABLE)
+        logger.info("moved appointment %s", moved.id)
+        return {
+            slots.RESCHEDULE_CONFIRMED: True,
+            slots.OUTCOME: {
+                "moved": moved.id,
+                "start": moved.start.isoformat(),
+                "doctor_id": moved.doctor_id,
+            },
+        }
+
+
+class ActionAskNewTime(Action):
+    def name(self) -> Text:
+        return "action_ask_new_time"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        ask_time(dispatcher, tracker, "À quelle date et à quelle heure souhaitez-vous le déplacer ?")
+        return []
+
+
+class ActionAskRescheduleConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_reschedule_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        current = chosen_appointment(tracker)
+        chosen = tracker.get_slot(slots.CHOSEN_SLOT)
+        dispatcher.utter_message(
+            text=(
+                f"Je récapitule : votre rendez-vous du {say_appointment(current)}, "
+                f"est déplacé au {say_appointment(chosen)}. Je confirme ?"
+            )
+        )
+        return []
+
+
+class ActionRescheduleDone(Action):
+    def name(self) -> Text:
+        return "action_reschedule_done"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        outcome = tracker.get_slot(slots.OUTCOME) or {}
+        if outcome.get("moved"):
+            dispatcher.utter_message(
+                text=(
+                    f"C'est fait. Votre rendez-vous est maintenant le {say_appointment(outcome)}. "
+                    "Puis-je faire autre chose pour vous ?"
+                )
+            )
+        else:
+            dispatcher.utter_message(response="utter_anything_else")
+        return reset_form_events()

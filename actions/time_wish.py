@@ -1,0 +1,141 @@
+"""From what the caller said about a time to a free slot, or to slots to offer.
+
+An exact time that is free is taken; a day or a part of a day gets its first
+free times offered; a time that is taken, closed or past gets the three
+nearest free slots offered. Once slots are offered, the caller may pick one
+("le deuxième", "celui de 10h", "oui" when there is one).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Dict, List, Optional
+
+from actions.choices import parse_yes_no, pick_offered_slot
+from actions.clinic_operations import ClinicOperations, SlotTaken
+from actions.scheduling import Slot, SlotRejected
+from actions.spoken_french import say_date, say_datetime, say_list, say_time
+from actions.time_entities import WishedTime
+
+OFFER_COUNT = 3
+
+REJECTION_EXPLANATIONS = {
+    SlotRejected.PAST: "Ce moment est déjà passé.",
+    SlotRejected.TOO_FAR: "Je ne peux pas prendre de rendez-vous aussi loin.",
+    SlotRejected.CLOSED_DAY: "Le cabinet est fermé ce jour-là.",
+    SlotRejected.OUTSIDE_HOURS: "Le cabinet ne reçoit pas à cette heure-là.",
+    SlotRejected.OFF_GRID: "Les rendez-vous commencent à l'heure pile ou à la demie.",
+    SlotRejected.UNKNOWN_DOCTOR: "Je ne connais pas ce médecin.",
+}
+TAKEN = "Ce créneau est déjà pris."
+
+
+@dataclass
+class Resolution:
+    """Outcome: a chosen slot, or slots to offer with what to say, or a failure."""
+
+    chosen: Optional[Slot] = None
+    offers: List[Slot] = field(default_factory=list)
+    explanation: str = ""
+    understood: bool = True
+
+
+def slot_to_value(slot: Slot) -> Dict[str, Any]:
+    return {"start": slot.start.isoformat(), "end": slot.end.isoformat(), "doctor_id": slot.doctor_id}
+
+
+def slot_from_value(value: Dict[str, Any]) -> Slot:
+    return Slot(
+        datetime.fromisoformat(value["start"]),
+        datetime.fromisoformat(value["end"]),
+        value["doctor_id"],
+    )
+
+
+def resolve_time_wish(
+    operations: ClinicOperations,
+    text: str,
+    wish: Optional[WishedTime],
+    offered: List[Slot],
+    doctor_id: Optional[str],
+    exclude: Optional[datetime] = None,
+) -> Resolution:
+    """Decide what to do with the caller's answer about a time."""
+    if offered:
+        picked = _pick(text, wish, offered)
+        if picked is not None:
+            return Resolution(chosen=picked)
+        if wish is None and parse_yes_no(text) is False:
+            return Resolution(explanation="D'accord, cherchons un autre moment.")
+    if wish is None:
+        return Resolution(understood=False)
+    if wish.kind == "instant":
+        return _exact(operations, wish.start, doctor_id, exclude)
+    end = wish.end or wish.start.replace(hour=23, minute=59)
+    free = [s for s in operations.free_slots_between(wish.start, end, doctor_id) if s.start != exclude]
+    if free:
+        return Resolution(offers=free[:OFFER_COUNT])
+    nearest = nearest_offers(operations, max(wish.start, operations.now()), doctor_id, exclude)
+    explanation = "Il n'y a plus de place à ce moment-là."
+    if wish.kind == "day" and _closed(operations, wish.start, doctor_id):
+        explanation = REJECTION_EXPLANATIONS[SlotRejected.CLOSED_DAY]
+    return Resolution(offers=nearest, explanation=explanation)
+
+
+def _closed(operations: ClinicOperations, day_start: datetime, doctor_id: Optional[str]) -> bool:
+    config = operations.config
+    doctors = [config.doctor(doctor_id)] if doctor_id else list(config.doctors)
+    return not any(config.hours_of(d, day_start.date()) for d in doctors)
+
+
+def _pick(text: str, wish: Optional[WishedTime], offered: List[Slot]) -> Optional[Slot]:
+    starts = [s.start for s in offered]
+    if len(offered) == 1 and wish is None and parse_yes_no(text) is True:
+        return offered[0]
+    exact = wish.start if wish is not None and wish.kind == "instant" else None
+    chosen = pick_offered_slot(text, starts, exact)
+    if chosen is None:
+        return None
+    return offered[starts.index(chosen)]
+
+
+def _exact(
+    operations: ClinicOperations,
+    start: datetime,
+    doctor_id: Optional[str],
+    exclude: Optional[datetime],
+) -> Resolution:
+    if start == exclude:
+        return Resolution(
+            offers=nearest_offers(operations, start, doctor_id, exclude),
+            explanation="Votre rendez-vous est déjà à cette heure-là.",
+        )
+    try:
+        return Resolution(chosen=operations.free_slot_at(start, doctor_id))
+    except SlotRejected as rejected:
+        explanation = REJECTION_EXPLANATIONS[rejected.reason]
+    except SlotTaken:
+        explanation = TAKEN
+    anchor = max(start, operations.now())
+    return Resolution(offers=nearest_offers(operations, anchor, doctor_id, exclude), explanation=explanation)
+
+
+def nearest_offers(
+    operations: ClinicOperations, anchor: datetime, doctor_id: Optional[str], exclude: Optional[datetime]
+) -> List[Slot]:
+    slots = [s for s in operations.nearest_free_slots(anchor, OFFER_COUNT + 1, doctor_id) if s.start != exclude]
+    return sorted(sorted(slots, key=lambda s: (abs(s.start - anchor), s.start))[:OFFER_COUNT])
+
+
+def say_offers(offers: List[Slot], now: datetime) -> str:
+    """ "Je peux vous proposer mardi 1er décembre à 9 heures, à 9 heures 30 ou à 10 heures." """
+    today = now.date()
+    if len(offers) == 1:
+        return f"Je peux vous proposer {say_datetime(offers[0].start, today)}. Cela vous convient-il ?"
+    days = {s.start.date() for s in offers}
+    if len(days) == 1:
+        times = say_list([f"à {say_time(s.start)}" for s in offers], last_word="ou")
+        choices = f"{say_date(offers[0].start.date(), today)} {times}"
+    else:
+        choices = say_list([say_datetime(s.start, today) for s in offers], last_word="ou")
+    return f"Je peux vous proposer {choices}. Lequel préférez-vous ?"

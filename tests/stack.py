@@ -1,0 +1,159 @@
+"""Start and stop the real stack from the Procfile, as `make run` does."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List
+
+import requests
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HONCHO = PROJECT_ROOT / ".venv" / "bin" / "honcho"
+START_TIMEOUT_S = 240
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_is_open(port: int) -> bool:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Stack:
+    env: Dict[str, str]
+    log_path: Path
+    process: subprocess.Popen = field(init=False)
+
+    @property
+    def ports(self) -> List[int]:
+        return [int(self.env[k]) for k in ("DUCKLING_PORT", "ACTION_PORT", "RASA_PORT")]
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['RASA_PORT']}"
+
+    def start(self) -> None:
+        self.log = open(self.log_path, "wb")
+        # A session of its own, like a terminal's foreground job, so that one SIGINT to
+        # the group is exactly what Ctrl-C does.
+        self.process = subprocess.Popen(
+            [str(HONCHO), "start", "-f", "Procfile"],
+            cwd=PROJECT_ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_until_ready(self) -> None:
+        checks = {
+            "duckling": (f"http://127.0.0.1:{self.env['DUCKLING_PORT']}/", lambda r: r.text == "quack!"),
+            "actions": (f"http://127.0.0.1:{self.env['ACTION_PORT']}/health", lambda r: r.ok),
+            "rasa": (f"{self.rasa_url}/status", lambda r: r.ok and r.json().get("model_file")),
+        }
+        deadline = time.monotonic() + START_TIMEOUT_S
+        pending = dict(checks)
+        while pending and time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"stack exited early:\n{self.output()}")
+            for name, (url, ok) in list(pending.items()):
+                try:
+                    if ok(requests.get(url, timeout=2)):
+                        del pending[name]
+                except requests.RequestException:
+                    pass
+            time.sleep(1)
+        if pending:
+            raise RuntimeError(f"not ready after {START_TIMEOUT_S}s: {sorted(pending)}\n{self.output()}")
+
+    def interrupt(self, timeout: float = 60) -> int:
+        """Ctrl-C: SIGINT to the whole process group; returns honcho's exit code."""
+        os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.log.close()
+
+    def process_tree(self) -> List[int]:
+        """Honcho and every process below it (the services run in sessions of their own)."""
+        return [self.process.pid, *descendants(self.process.pid)]
+
+    def kill(self) -> None:
+        for pid in self.process_tree():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-6000:]
+
+
+def descendants(pid: int) -> List[int]:
+    """All processes whose parent chain leads to ``pid`` (read from /proc)."""
+    children: Dict[int, List[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie waiting for its parent is gone for our purpose
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def stack_env(tmp: Path, database_url: str, tracker_url: str) -> Dict[str, str]:
+    env = dict(os.environ)
+    duckling, actions, rasa = free_port(), free_port(), free_port()
+    env.update(
+        DUCKLING_HOST="127.0.0.1",
+        DUCKLING_PORT=str(duckling),
+        ACTION_PORT=str(actions),
+        RASA_HOST="127.0.0.1",
+        RASA_PORT=str(rasa),
+        RASA_DUCKLING_HTTP_URL=f"http://127.0.0.1:{duckling}",
+        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions}/webhook",
+        DATABASE_URL=database_url,
+        TRACKER_STORE_URL=tracker_url,
+        PYTHONPATH=str(PROJECT_ROOT),
+        TF_CPP_MIN_LOG_LEVEL="2",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def migrate(env: Dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "actions.database"], cwd=PROJECT_ROOT, env=env, check=True,
+        capture_output=True,
+    )

@@ -1,0 +1,195 @@
+"""The real stack, started from the Procfile: Duckling, action server, Rasa server.
+
+Talks to the trained bot over the REST channel, checks that the conversation is
+kept in the SQL tracker store, then presses Ctrl-C and checks nothing is left.
+"""
+from __future__ import annotations
+
+import os
+import time
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from actions.clinic_config import load_clinic_config
+from actions.spoken_french import say_date
+from tests.conftest import postgres_url
+from tests.stack import PROJECT_ROOT, Stack, alive, migrate, port_is_open, stack_env
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    if not (PROJECT_ROOT / "models" / "current.tar.gz").exists():
+        pytest.fail("no trained model: run `make train` first (make test does)")
+    tmp = tmp_path_factory.mktemp("stack")
+    if os.environ.get("TEST_POSTGRES_URL") or os.environ.get("CI"):
+        database = tracker = postgres_url()
+        engine = create_engine(database)
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS events"))
+        engine.dispose()
+    else:
+        database = f"sqlite:///{tmp / 'clinic.db'}"
+        tracker = f"sqlite:///{tmp / 'tracker.db'}"
+    env = stack_env(tmp, database, tracker)
+    migrate(env)
+    running = Stack(env, tmp / "stack.log")
+    running.start()
+    try:
+        running.wait_until_ready()
+        yield running
+    finally:
+        running.kill()
+
+
+def say(stack: Stack, sender: str, message: str) -> list:
+    reply = requests.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": message},
+        timeout=60,
+    )
+    assert reply.status_code == 200, reply.text
+    return [m.get("text") for m in reply.json()]
+
+
+def test_services_answer_on_their_ports(stack):
+    duckling = requests.get(f"http://127.0.0.1:{stack.env['DUCKLING_PORT']}/", timeout=5)
+    assert duckling.text == "quack!"
+    assert requests.get(f"http://127.0.0.1:{stack.env['ACTION_PORT']}/health", timeout=5).ok
+    status = requests.get(f"{stack.rasa_url}/status", timeout=5).json()
+    assert status["model_file"].endswith("current.tar.gz")
+    voice = requests.get(f"{stack.rasa_url}/webhooks/voice/", timeout=5).json()
+    assert voice["status"] == "ok"
+
+
+def test_rest_channel_answers_in_french(stack):
+    texts = say(stack, "e2e-greet", "bonjour")
+    assert texts and texts[0].startswith("Bonjour, vous êtes bien au cabinet médical")
+
+
+def test_action_server_answers_through_rasa(stack):
+    texts = say(stack, "e2e-hours", "quels sont vos horaires d'ouverture")
+    assert any("8 heures 30" in t for t in texts), texts
+
+
+def test_duckling_feeds_rasa_with_french_dates(stack):
+    parsed = requests.post(
+        f"{stack.rasa_url}/model/parse", json={"text": "demain à 15h"}, timeout=30
+    ).json()
+    [when] = [e for e in parsed["entities"] if e["entity"] == "time"]
+    assert when["extractor"] == "DucklingEntityExtractor"
+    assert when["value"].endswith("T15:00:00.000+01:00")
+
+
+def test_conversation_is_kept_in_the_sql_tracker_store(stack):
+    say(stack, "e2e-tracker", "bonjour")
+    engine = create_engine(stack.env["TRACKER_STORE_URL"])
+    try:
+        with engine.connect() as connection:
+            count = connection.execute(
+                text("SELECT COUNT(*) FROM events WHERE sender_id = :sender"),
+                {"sender": "e2e-tracker"},
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert count >= 3  # session start, user message, bot reply at least
+
+
+def next_open_weekday(min_days: int = 2) -> date:
+    """A Monday-to-Friday day ahead on which Dr Martin works."""
+    clinic = load_clinic_config()
+    day = datetime.now(clinic.timezone).date() + timedelta(days=min_days)
+    while day.weekday() > 4 or day in clinic.closed_days:
+        day += timedelta(days=1)
+    return day
+
+
+def appointments_of(stack: Stack, patient_id: str) -> list:
+    engine = create_engine(stack.env["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                text(
+                    "SELECT a.doctor_id, a.start_at, a.status FROM appointments a "
+                    "JOIN patients p ON p.id = a.patient_id "
+                    "WHERE p.clinic_patient_id = :pid ORDER BY a.id"
+                ),
+                {"pid": patient_id},
+            ).all()
+    finally:
+        engine.dispose()
+
+
+def utc_naive(day: date, hour: int, minute: int) -> datetime:
+    clinic = load_clinic_config()
+    local = datetime.combine(day, datetime.min.time(), tzinfo=clinic.timezone).replace(hour=hour, minute=minute)
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def test_booking_by_text_ends_with_the_row_in_the_database(stack):
+    day = next_open_weekday()
+    spoken_day = say_date(day)
+    caller = "e2e-booking"
+    assert "rendez-vous" in " ".join(say(stack, caller, "bonjour je voudrais prendre un rendez-vous"))
+    assert say(stack, caller, "Lefebvre")[-1] == "Et votre prénom ?"
+    assert "dossier" in say(stack, caller, "Camille")[-1]
+    assert say(stack, caller, "cinq quatre trois deux un zéro")[-1] == "Quel est votre numéro de téléphone ?"
+    assert "Quel jour" in say(stack, caller, "zéro six douze trente-quatre cinquante-six soixante-dix-huit")[-1]
+    readback = say(stack, caller, f"{spoken_day} à 10h30")[-1]
+    assert readback.startswith("Je récapitule : rendez-vous pour Camille Lefebvre, dossier 5 4 3 2 1 0")
+    assert f"{spoken_day} à 10 heures 30" in readback and readback.endswith("Je confirme ?")
+    done = say(stack, caller, "oui")
+    assert done[-1].startswith("C'est noté. Votre rendez-vous est le ")
+    assert appointments_of(stack, "543210") == [("martin", utc_naive(day, 10, 30), "booked")]
+
+
+def test_moving_then_cancelling_by_text(stack):
+    day = next_open_weekday()
+    caller = "e2e-move"
+    say(stack, caller, "je dois déplacer mon rendez-vous")
+    say(stack, caller, "543210")
+    found = say(stack, caller, "06 12 34 56 78")
+    assert any("Votre rendez-vous est le" in t for t in found), found
+    say(stack, caller, f"{say_date(day)} à 11h")
+    moved = say(stack, caller, "oui")
+    assert moved[-1].startswith("C'est fait. Votre rendez-vous est maintenant le")
+    assert appointments_of(stack, "543210") == [("martin", utc_naive(day, 11, 0), "booked")]
+
+    caller = "e2e-cancel"
+    say(stack, caller, "je voudrais annuler mon rendez-vous")
+    say(stack, caller, "cinq quatre trois deux un zéro")
+    asked = say(stack, caller, "zéro six douze trente-quatre cinquante-six soixante-dix-huit")
+    assert asked[-1].endswith("Je confirme l'annulation ?"), asked
+    say(stack, caller, "oui")
+    assert appointments_of(stack, "543210") == [("martin", utc_naive(day, 11, 0), "cancelled")]
+
+
+def test_wrong_phone_reveals_nothing(stack):
+    caller = "e2e-intruder"
+    say(stack, caller, "je veux annuler un rendez-vous")
+    say(stack, caller, "543210")
+    answer = " ".join(say(stack, caller, "07 11 22 33 44"))
+    assert "Je ne retrouve pas de dossier" in answer
+    assert "heures" not in answer
+
+
+def test_emergency_interrupts_a_form(stack):
+    caller = "e2e-emergency"
+    say(stack, caller, "je voudrais un rendez-vous")
+    answer = say(stack, caller, "j'ai très mal à la poitrine je n'arrive plus à respirer")
+    assert any("le 15" in t and "112" in t for t in answer), answer
+
+
+def test_ctrl_c_stops_every_process_and_frees_the_ports(stack):
+    started = stack.process_tree()
+    assert len(started) >= 4  # honcho and the three services
+    stack.interrupt()
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert [pid for pid in started if alive(pid)] == [], stack.output()
+    assert [p for p in stack.ports if port_is_open(p)] == []

@@ -1,0 +1,342 @@
+"""Real ``rasa_sdk.Tracker`` objects, the real domain, and actions run as Rasa runs them.
+
+Like RasaHQ/financial-demo's ``Tracker.from_dict`` fixtures and covidflow's
+form_test_helper, but for this project's domain:
+
+* :func:`make_tracker` builds the tracker the action server receives. For a form's
+  validation, Rasa (``FormAction.validate_slots``) sends a tracker whose events end
+  with one ``SlotSet`` per slot the latest message filled, after the user event,
+  and whose ``slots`` already hold those candidate values; rasa_sdk validates
+  exactly those (``Tracker.slots_to_validate()``). Pass them as ``filled``.
+* :func:`run_form_validation` runs a ``FormValidationAction`` through its public
+  ``run`` (extraction, validation, next requested slot) and returns the ``SlotSet``
+  events as a ``{slot: value}`` dict.
+* :func:`time_entity` and :func:`interval_entity` build Duckling ``time`` entities
+  in the shape Rasa's ``DucklingEntityExtractor`` puts in ``latest_message``.
+
+The fixtures at the end are imported by the test modules (``conftest.py`` belongs to
+another file set): ``domain``, ``dispatcher``, ``duckling_server`` (a real embedded
+Duckling subprocess), ``duckling`` / ``duckling_down`` (``RASA_DUCKLING_HTTP_URL`` at
+it, or at a closed port) and ``operations`` (the actions' ``ClinicOperations`` on each
+test database, at the fixed "now").
+"""
+from __future__ import annotations
+
+import copy
+import os
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+import requests
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions import slots as slot_names
+from actions.clinic_operations import ClinicOperations
+from actions.clinic_service import use_clinic_operations
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SENDER_ID = "test-caller"
+# A port nothing listens on: requests to it are refused at once.
+CLOSED_URL = "http://127.0.0.1:9"
+
+_DOMAIN_CACHE: Dict[str, Any] = {}
+
+
+# ----------------------------------------------------------------------- domain
+
+
+def load_domain() -> Dict[str, Any]:
+    """The real domain as the action server receives it (``Domain.as_dict()``).
+
+    Loaded once per process; each call returns a copy that tests may change.
+    """
+    if "domain" not in _DOMAIN_CACHE:
+        from rasa.shared.core.domain import Domain
+
+        with warnings.catch_warnings():
+            # Rasa 3's generic notice that slot auto-fill is gone, given for any domain.
+            warnings.filterwarnings("ignore", message="Slot auto-fill has been removed")
+            _DOMAIN_CACHE["domain"] = Domain.load(str(PROJECT_ROOT / "domain.yml")).as_dict()
+    return copy.deepcopy(_DOMAIN_CACHE["domain"])
+
+
+def domain_slot_names() -> List[str]:
+    return list(load_domain()["slots"])
+
+
+def new_dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+# ----------------------------------------------------------------------- events
+
+
+def user_event(
+    text: str,
+    intent: str = "inform",
+    entities: Optional[List[Dict[str, Any]]] = None,
+    confidence: float = 1.0,
+) -> Dict[str, Any]:
+    """A ``user`` event as Rasa stores it (``parse_data`` holds the NLU result)."""
+    return UserUttered(text, parse_data=parse_data(text, intent, entities, confidence))
+
+
+def bot_event(text: str) -> Dict[str, Any]:
+    return BotUttered(text)
+
+
+def action_event(name: str) -> Dict[str, Any]:
+    return ActionExecuted(name)
+
+
+def parse_data(
+    text: str,
+    intent: str = "inform",
+    entities: Optional[List[Dict[str, Any]]] = None,
+    confidence: float = 1.0,
+) -> Dict[str, Any]:
+    return {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+        "entities": list(entities or []),
+    }
+
+
+# ----------------------------------------------------------------------- tracker
+
+
+def make_tracker(
+    slots: Optional[Dict[str, Any]] = None,
+    text: str = "",
+    intent: str = "inform",
+    entities: Optional[List[Dict[str, Any]]] = None,
+    active_loop: Optional[str] = None,
+    requested_slot: Optional[str] = None,
+    events: Optional[List[Dict[str, Any]]] = None,
+    filled: Optional[Dict[str, Any]] = None,
+    confidence: float = 1.0,
+) -> Tracker:
+    """A real ``rasa_sdk.Tracker`` for the latest message ``text``.
+
+    * ``slots``: values already in the conversation (every domain slot is present,
+      None unless given; ``handoff_offered`` starts False as in the domain).
+    * ``filled``: the slots the latest message filled (candidates to validate); they
+      are set in ``slots`` too and appended as ``SlotSet`` events after ``events``.
+    * ``events``: the conversation up to and including the latest user event; by
+      default the form's activation, ``action_listen`` and the user event for
+      ``text``/``intent``/``entities``.
+    """
+    values: Dict[str, Any] = {name: None for name in domain_slot_names()}
+    values[slot_names.HANDOFF_OFFERED] = False
+    values[slot_names.REQUESTED_SLOT] = requested_slot
+    values.update(slots or {})
+    values.update(filled or {})
+    entities = list(entities or [])
+    if events is None:
+        events = []
+        if active_loop:
+            events.append(ActiveLoop(active_loop))
+        if requested_slot:
+            events.append(SlotSet(slot_names.REQUESTED_SLOT, requested_slot))
+        events += [action_event("action_listen"), user_event(text, intent, entities, confidence)]
+    events = list(events) + [SlotSet(name, value) for name, value in (filled or {}).items()]
+    return Tracker.from_dict(
+        {
+            "sender_id": SENDER_ID,
+            "slots": values,
+            "latest_message": {**parse_data(text, intent, entities, confidence), "message_id": "m1"},
+            "events": events,
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": active_loop} if active_loop else {},
+            "latest_action_name": "action_listen",
+        }
+    )
+
+
+async def run_action(
+    action: Action,
+    tracker: Tracker,
+    dispatcher: Optional[CollectingDispatcher] = None,
+    domain: Optional[Dict[str, Any]] = None,
+) -> List[Dict[str, Any]]:
+    """The events ``action.run`` returns, exactly as the action server would send them."""
+    return await action.run(dispatcher or new_dispatcher(), tracker, domain or load_domain())
+
+
+async def run_form_validation(
+    action: FormValidationAction,
+    tracker: Tracker,
+    dispatcher: Optional[CollectingDispatcher] = None,
+    domain: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """Run a form's validation action like Rasa does; its ``SlotSet`` events as a dict.
+
+    Fails if the action returns anything but ``SlotSet`` events, or sets a slot twice.
+    """
+    events = await run_action(action, tracker, dispatcher, domain)
+    result: Dict[str, Any] = {}
+    for event in events:
+        assert event["event"] == "slot", f"unexpected event {event}"
+        assert event["name"] not in result, f"slot {event['name']} set twice: {events}"
+        result[event["name"]] = event["value"]
+    return result
+
+
+def texts(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
+    """What the bot said: the text of each message, or the response's name."""
+    return [m.get("text") or m.get("response") for m in dispatcher.messages]
+
+
+# ----------------------------------------------------------------------- Duckling entities
+
+
+def time_entity(text: str, iso: str, grain: str = "minute", start: int = 0) -> Dict[str, Any]:
+    """A Duckling point in time as Rasa gives it ("jeudi à 10h30", grain minute)."""
+    return {
+        "entity": "time",
+        "start": start,
+        "end": start + len(text),
+        "text": text,
+        "value": iso,
+        "confidence": 1.0,
+        "additional_info": {
+            "values": [{"value": iso, "grain": grain, "type": "value"}],
+            "value": iso,
+            "grain": grain,
+            "type": "value",
+        },
+        "extractor": "DucklingEntityExtractor",
+    }
+
+
+def interval_entity(
+    text: str, from_iso: Optional[str], to_iso: Optional[str], grain: str = "hour", start: int = 0
+) -> Dict[str, Any]:
+    """A Duckling interval as Rasa gives it ("demain matin": 04:00 to 12:00, grain hour)."""
+    info: Dict[str, Any] = {"type": "interval"}
+    value: Dict[str, Any] = {"to": to_iso, "from": from_iso}
+    if to_iso:
+        info["to"] = {"grain": grain, "value": to_iso}
+    if from_iso:
+        info["from"] = {"grain": grain, "value": from_iso}
+    info["values"] = [dict(info)]
+    return {
+        "entity": "time",
+        "start": start,
+        "end": start + len(text),
+        "text": text,
+        "value": value,
+        "confidence": 1.0,
+        "additional_info": info,
+        "extractor": "DucklingEntityExtractor",
+    }
+
+
+def paris(text: str) -> datetime:
+    """A Paris wall-clock time in November/December 2026 (UTC+1)."""
+    return datetime.fromisoformat(text + "+01:00")
+
+
+def slot_value(start: str, doctor_id: str, minutes: int = 30) -> Dict[str, str]:
+    """The ``chosen_slot`` / ``offered_slots`` value of a slot starting at ``start``."""
+    begin = paris(start)
+    return {
+        "start": begin.isoformat(),
+        "end": (begin + timedelta(minutes=minutes)).isoformat(),
+        "doctor_id": doctor_id,
+    }
+
+
+# ----------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def domain() -> Dict[str, Any]:
+    """The real domain dict (shared: tests must not change it; use ``load_domain()``)."""
+    return load_domain()
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return new_dispatcher()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def duckling_server(tmp_path_factory) -> Iterator[str]:
+    """A real embedded Duckling (``python -m embedded_duckling``) on a free port."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("duckling") / "duckling.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DUCKLING_")}
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "embedded_duckling", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"embedded Duckling exited with {process.returncode}: {log.read_text()}")
+            try:
+                if requests.get(url + "/", timeout=1).text == "quack!":
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"embedded Duckling did not answer in time: {log.read_text()}")
+            time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def duckling(duckling_server, monkeypatch) -> str:
+    """The validators' Duckling (``RASA_DUCKLING_HTTP_URL``) is the real one."""
+    monkeypatch.setenv("RASA_DUCKLING_HTTP_URL", duckling_server)
+    return duckling_server
+
+
+@pytest.fixture
+def duckling_down(monkeypatch) -> str:
+    """The validators' Duckling does not answer (connection refused)."""
+    monkeypatch.setenv("RASA_DUCKLING_HTTP_URL", CLOSED_URL)
+    return CLOSED_URL
+
+
+@pytest.fixture
+def operations(session_factory, clinic, fixed_now) -> Iterator[ClinicOperations]:
+    """The actions' clinic operations, on each test database, at the fixed "now"."""
+    ops = ClinicOperations(session_factory, clinic, clock=lambda: fixed_now)
+    use_clinic_operations(ops)
+    try:
+        yield ops
+    finally:
+        use_clinic_operations(None)
