@@ -39,7 +39,7 @@ def fixed_now() -> datetime:
     return datetime.fromisoformat(PARIS_NOW)
 
 
-def _reset_schema(url: str) -> None:
+def reset_schema(url: str) -> None:
     engine = make_engine(url)
     try:
         metadata = MetaData()
@@ -57,7 +57,7 @@ def database_url(request, tmp_path) -> Iterator[str]:
         url = f"sqlite:///{tmp_path / 'clinic.db'}"
     else:
         url = postgres_url()
-    _reset_schema(url)
+    reset_schema(url)
     yield url
 
 
