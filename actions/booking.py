@@ -31,12 +31,8 @@ from actions.spoken_french import say_datetime, say_digits, say_phone
 from actions.spoken_numbers import mask_patient_id
 from actions.time_answers import (
     CALENDAR_UNAVAILABLE,
-    NOT_UNDERSTOOD,
-    ServiceDown,
     offers_after_conflict,
     preferred_doctor_id,
-    resolve_time_answer,
-    time_answer_events,
 )
 from actions.time_wish import (
     REJECTION_EXPLANATIONS,
@@ -134,21 +130,10 @@ class ValidateBookingForm(ClinicFormValidation):
         asked = tracker.get_slot(slots.REQUESTED_SLOT) == slots.BOOKING_TIME
         if tracker.get_slot(slots.REQUESTED_SLOT) in (slots.PATIENT_ID, slots.PHONE_NUMBER):
             return {slots.BOOKING_TIME: None}  # digits being dictated, not a date
-        operations = clinic_operations()
-        try:
-            resolution = await resolve_time_answer(
-                operations, tracker, preferred_doctor_id(operations, tracker)
-            )
-        except ServiceDown as down:
-            return self.fail(dispatcher, tracker, slots.BOOKING_TIME, down.message)
-        if not asked and resolution.chosen is None and not resolution.offers:
-            return {slots.BOOKING_TIME: None}  # a time mentioned early: ask for it later
-        events = time_answer_events(resolution, slots.BOOKING_TIME, dispatcher)
-        if events is None:
-            return self.fail(dispatcher, tracker, slots.BOOKING_TIME, NOT_UNDERSTOOD)
-        if events[slots.BOOKING_TIME] is None:
-            return events
-        return self.succeed(tracker, events)
+        return await self.validate_time_answer(
+            slots.BOOKING_TIME, dispatcher, tracker,
+            preferred_doctor_id(clinic_operations(), tracker), prefill=not asked,
+        )
 
     # -- read-back and correction --------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from abc import ABC, abstractmethod
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -19,7 +20,14 @@ from rasa_sdk.types import DomainDict
 
 from actions import slots
 from actions.clinic_config import clinic_config
+from actions.clinic_service import clinic_operations
 from actions.spoken_numbers import normalize_phone, parse_patient_id
+from actions.time_answers import (
+    NOT_UNDERSTOOD,
+    ServiceDown,
+    resolve_time_answer,
+    time_answer_events,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +93,32 @@ class ClinicFormValidation(FormValidationAction, ABC):
         for slot in values:
             failures.pop(slot, None)
         return {**values, slots.VALIDATION_FAILURES: failures}
+
+    # -- times -----------------------------------------------------------------
+
+    async def validate_time_answer(
+        self,
+        slot: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        doctor_id: Optional[str],
+        exclude: Optional[datetime] = None,
+        prefill: bool = False,
+    ) -> Dict[Text, Any]:
+        """A time answer: chosen slot, offers, or a failure. With ``prefill`` (a time
+        said before it was asked) an unusable time is dropped silently."""
+        try:
+            resolution = await resolve_time_answer(
+                clinic_operations(), tracker, doctor_id, exclude=exclude
+            )
+        except ServiceDown as down:
+            return self.fail(dispatcher, tracker, slot, down.message)
+        if prefill and resolution.chosen is None and not resolution.offers:
+            return {slot: None}
+        events = time_answer_events(resolution, slot, dispatcher)
+        if events is None:
+            return self.fail(dispatcher, tracker, slot, NOT_UNDERSTOOD)
+        return events if events[slot] is None else self.succeed(tracker, events)
 
     # -- identity --------------------------------------------------------------
 

@@ -23,12 +23,8 @@ from actions.conversation_control import reset_form_events
 from actions.scheduling import SlotRejected
 from actions.time_answers import (
     CALENDAR_UNAVAILABLE,
-    NOT_UNDERSTOOD,
-    ServiceDown,
     offers_after_conflict,
     preferred_doctor_id,
-    resolve_time_answer,
-    time_answer_events,
 )
 from actions.time_wish import REJECTION_EXPLANATIONS, slot_from_value
 
@@ -57,20 +53,11 @@ class ValidateRescheduleForm(AppointmentLookupValidation):
         current = chosen_appointment(tracker)
         if current is None:  # the time came before the appointment was chosen
             return {slots.NEW_TIME: None}
-        operations = clinic_operations()
-        doctor_id = preferred_doctor_id(operations, tracker) or current["doctor_id"]
-        try:
-            resolution = await resolve_time_answer(
-                operations, tracker, doctor_id, exclude=datetime.fromisoformat(current["start"])
-            )
-        except ServiceDown as down:
-            return self.fail(dispatcher, tracker, slots.NEW_TIME, down.message)
-        events = time_answer_events(resolution, slots.NEW_TIME, dispatcher)
-        if events is None:
-            return self.fail(dispatcher, tracker, slots.NEW_TIME, NOT_UNDERSTOOD)
-        if events[slots.NEW_TIME] is None:
-            return events
-        return self.succeed(tracker, events)
+        doctor_id = preferred_doctor_id(clinic_operations(), tracker) or current["doctor_id"]
+        return await self.validate_time_answer(
+            slots.NEW_TIME, dispatcher, tracker, doctor_id,
+            exclude=datetime.fromisoformat(current["start"]),
+        )
 
     async def validate_reschedule_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
