@@ -23,7 +23,7 @@ from voice_channel.audio.decode import decode_audio
 SAMPLE_RATE = 16000
 # Measured with Whisper base (tests/test_stt_engines.py::test_espeak_voice_survey).
 BEST_VOICE = "fr"
-BEST_RATE = 150
+BEST_RATE = 160
 
 
 def require_tool(name: str) -> str:

@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from voice_channel.stt.hints import normalize_words
+
+
+REJECTION_REASONS = ("no_speech_vad", "no_speech", "low_confidence", "repetitive",
+                     "hallucination", "prompt_echo", "empty")
 
 
 @dataclass(frozen=True)
@@ -200,8 +204,3 @@ def judge_text(text: str, *, thresholds: GuardThresholds = DEFAULT_THRESHOLDS) -
     if has_repetition_loop(cleaned, thresholds):
         return "repetitive"
     return None
-
-
-def iter_reasons() -> Iterable[str]:
-    return ("no_speech_vad", "no_speech", "low_confidence", "repetitive", "hallucination",
-            "prompt_echo", "empty")

@@ -1,10 +1,10 @@
 """Slot-aware recognition: what the bot just asked shapes how the answer is heard.
 
 A :class:`RecognitionHint` says what kind of answer is expected. Before recognition it
-gives Whisper a French ``initial_prompt`` (the question and an answer in the wanted
-written form) and ``hotwords``; after recognition :func:`postprocess` snaps a clear
-yes/no to "oui"/"non" and a spoken number to its digits. Anything that does not fit
-falls back to the free text, for the dialogue to handle.
+gives Whisper a French ``initial_prompt`` (the bot's question, as if the model had just
+heard it) and ``hotwords``; after recognition :func:`postprocess` snaps a clear yes/no
+to "oui"/"non" and a spoken phone number or patient ID to its digits. Anything that
+does not fit falls back to the free text, for the dialogue to handle.
 """
 from __future__ import annotations
 
@@ -45,9 +45,10 @@ class Prompting:
     hotwords: Optional[str] = None
 
 
-# The default question for each kind and an answer written as we want it transcribed.
-# Example answers use values nobody is expected to say (they would be rejected as
-# prompt echoes by the guard).
+# The question asked for each kind when the hint does not carry the bot's own words.
+# No example answers: Whisper copies them. Measured with the example "Le mardi 3 décembre,
+# vers 10 h 30.", "Demain matin, si possible." came out as "Le mardi 4 décembre." and
+# "Le vendredi douze décembre." as "Le mardi 2 décembre": plausible, confident, wrong.
 _QUESTIONS = {
     "date": "Pour quel jour souhaitez-vous votre rendez-vous ?",
     "phone": "Quel est votre numéro de téléphone ?",
@@ -56,21 +57,14 @@ _QUESTIONS = {
     "name": "Quel est votre nom et votre prénom ?",
     "free": None,
 }
-_EXAMPLES = {
-    "date": "Le mardi 3 décembre, vers 10 h 30.",
-    "phone": "C'est le 09 87 65 43 21.",
-    "patient_id": "C'est le 9 8 7 6 5 4.",
-    "yes_no": None,  # an example answer would bias towards it ("non merci" heard "oui merci")
-    "name": "Je m'appelle Madame Dubois, Claire.",
-    "free": None,
-}
+# Words to favour. Not "oui non" for yes/no: it leaks into the text ("oui ou non").
 _HOTWORDS = {
     "date": "lundi mardi mercredi jeudi vendredi samedi matin après-midi",
     "phone": None,
     "patient_id": None,
-    "yes_no": None,  # "oui non" in the prompt leaks into the output ("oui ou non")
+    "yes_no": None,
     "name": None,
-    "free": "rendez-vous",
+    "free": "rendez-vous",  # measured: "prendre rendez-vous" instead of "entendre vous"
 }
 
 
@@ -79,9 +73,8 @@ def prompting_for(hint: Optional[RecognitionHint]) -> Prompting:
     if hint is None:
         hint = RecognitionHint()
     question = hint.question or _QUESTIONS[hint.expected]
-    parts = [part for part in (question, _EXAMPLES[hint.expected]) if part]
     hotwords = " ".join(w for w in ((_HOTWORDS[hint.expected] or ""),) + hint.vocabulary if w)
-    return Prompting(initial_prompt=" ".join(parts) or None, hotwords=hotwords or None)
+    return Prompting(initial_prompt=question or None, hotwords=hotwords or None)
 
 
 # --- post-processing ---------------------------------------------------------------------

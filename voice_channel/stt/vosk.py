@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import List, Optional, Union
 
@@ -191,5 +192,4 @@ class VoskRecognizer(SpeechRecognizer):
         for offset in range(0, len(samples), step):
             session.feed(samples[offset:offset + step])
         transcript = session.finish()
-        return Transcript(**{**transcript.__dict__,
-                             "processing_seconds": time.perf_counter() - started})
+        return replace(transcript, processing_seconds=time.perf_counter() - started)

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from voice_channel.stt.base import (
     logprob_confidence,
 )
 from voice_channel.stt.guard import DEFAULT_THRESHOLDS, GuardThresholds, SegmentStats, judge
-from voice_channel.stt.hints import RecognitionHint, postprocess, prompting_for
+from voice_channel.stt.hints import Prompting, RecognitionHint, postprocess, prompting_for
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = "models/whisper-base"
 MODEL_ENV = "WHISPER_MODEL"
 LANGUAGE = "fr"
+TOKENS_PER_SECOND = 10
+MAX_WINDOW_TOKENS = 220
+WHISPER_MAX_LENGTH = 448
+PROMPT_TOKENS = 160  # question + hotwords; Whisper's other 288 tokens are for the answer
 # Official names faster-whisper knows how to download (faster_whisper.utils._MODELS).
 OFFICIAL_SIZES = (
     "tiny", "tiny.en", "base", "base.en", "small", "small.en", "distil-small.en", "medium",
@@ -65,6 +69,11 @@ def resolve_model(model: Optional[str] = None) -> str:
     hint = ("run `python scripts/fetch_whisper_base.py`" if value == DEFAULT_MODEL
             else f"or use an official size ({', '.join(OFFICIAL_SIZES)})")
     raise WhisperModelMissing(f"no Whisper model at {value!r} (no model.bin): {hint}")
+
+
+def max_tokens_for(audio_seconds: float) -> int:
+    """Token budget per 30 s window: generous for speech, short for a runaway loop."""
+    return min(MAX_WINDOW_TOKENS, 16 + int(TOKENS_PER_SECOND * min(audio_seconds, 30.0)))
 
 
 class WhisperRecognizer(SpeechRecognizer):
@@ -124,6 +133,26 @@ class WhisperRecognizer(SpeechRecognizer):
 
         return load_model_once(self.name, self._cache_key, loader)
 
+    @staticmethod
+    def _fit_prompt(whisper, prompting: Prompting) -> Tuple[Prompting, int]:
+        """The prompt cut to ``PROMPT_TOKENS`` (question's end, hotwords' start), and the
+        number of new tokens left for the answer in the audio window."""
+        tokenizer = whisper.hf_tokenizer
+
+        def ids(text: Optional[str]) -> List[int]:
+            return tokenizer.encode(" " + text.strip()).ids if text else []
+
+        question, hotwords = ids(prompting.initial_prompt), ids(prompting.hotwords)
+        hotwords = hotwords[:PROMPT_TOKENS // 2 if question else PROMPT_TOKENS]
+        question = question[-(PROMPT_TOKENS - len(hotwords)):] if question else []
+        fitted = Prompting(
+            initial_prompt=tokenizer.decode(question).strip() or None if question else None,
+            hotwords=tokenizer.decode(hotwords).strip() or None if hotwords else None,
+        )
+        # start/language/task/no-timestamps/previous markers, and re-encoding slack
+        used = len(question) + len(hotwords) + 12
+        return fitted, WHISPER_MAX_LENGTH - used
+
     def speech_seconds(self, audio: np.ndarray) -> float:
         """Seconds of speech Silero VAD finds in ``audio`` (16 kHz float32)."""
         from faster_whisper.vad import VadOptions, get_speech_timestamps
@@ -148,7 +177,7 @@ class WhisperRecognizer(SpeechRecognizer):
         if speech == 0.0:
             return result(rejected_reason="no_speech_vad", speech_seconds=0.0)
 
-        prompting = prompting_for(hint)
+        prompting, room = self._fit_prompt(whisper, prompting_for(hint))
         segments, _info = whisper.transcribe(
             audio,
             language=LANGUAGE,
@@ -162,6 +191,8 @@ class WhisperRecognizer(SpeechRecognizer):
             vad_filter=self.vad_filter,
             vad_parameters=self.vad_parameters if self.vad_filter else None,
             without_timestamps=True,
+            # Speech is at most ~6 tokens/s: a decoding loop stops early (and is rejected).
+            max_new_tokens=min(room, max_tokens_for(audio_seconds)),
             # The guard judges: let every segment through with its statistics.
             no_speech_threshold=None,
             log_prob_threshold=None,
