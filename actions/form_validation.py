@@ -11,7 +11,7 @@ import logging
 import re
 from abc import ABC, abstractmethod
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -179,7 +179,9 @@ class ClinicFormValidation(FormValidationAction, ABC):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Dict[Text, Any]:
         digits = clinic_config().patient_id_digits
-        patient_id = parse_patient_id(str(value or ""), digits)
+        patient_id = _first_parsed(
+            lambda text: parse_patient_id(text, digits), value, tracker
+        )
         if patient_id is None:
             return self.fail(
                 dispatcher, tracker, slots.PATIENT_ID,
@@ -190,7 +192,7 @@ class ClinicFormValidation(FormValidationAction, ABC):
     def parse_phone_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Dict[Text, Any]:
-        phone = normalize_phone(str(value or ""))
+        phone = _first_parsed(normalize_phone, value, tracker)
         if phone is None:
             return self.fail(
                 dispatcher, tracker, slots.PHONE_NUMBER,
@@ -200,5 +202,19 @@ class ClinicFormValidation(FormValidationAction, ABC):
         return self.succeed(tracker, {slots.PHONE_NUMBER: phone})
 
 
-def form_slots_cleared(names: List[str]) -> Dict[Text, Any]:
-    return {name: None for name in names}
+def _first_parsed(
+    parse: Callable[[str], Optional[str]], value: Any, tracker: Tracker
+) -> Optional[str]:
+    """Parse the slot's value, then, when it was asked, the caller's whole answer.
+
+    Digits said one by one may come as several entities (a list) or only partly
+    inside the entity: the full sentence is the fallback.
+    """
+    candidates = [" ".join(map(str, value)) if isinstance(value, list) else str(value or "")]
+    if tracker.get_slot(slots.REQUESTED_SLOT) in (slots.PATIENT_ID, slots.PHONE_NUMBER):
+        candidates.append((tracker.latest_message or {}).get("text") or "")
+    for candidate in candidates:
+        parsed = parse(candidate) if candidate.strip() else None
+        if parsed:
+            return parsed
+    return None

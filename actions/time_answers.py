@@ -48,8 +48,16 @@ class ServiceDown(Exception):
 
 
 def preferred_doctor_id(operations: ClinicOperations, tracker: Tracker) -> Optional[str]:
-    """The doctor the caller asked for, by last name, if the clinic has one."""
+    """The doctor the caller asked for, by last name, if the clinic has one: named in
+    the answer about the time, or earlier in the request."""
     wanted = tracker.get_slot(slots.DOCTOR)
+    if tracker.get_slot(slots.REQUESTED_SLOT) in (slots.BOOKING_TIME, slots.NEW_TIME):
+        named = [
+            e.get("value")
+            for e in (tracker.latest_message or {}).get("entities") or []
+            if e.get("entity") == "doctor"
+        ]
+        wanted = named[0] if named else wanted
     if not wanted:
         return None
     for doctor in operations.config.doctors:

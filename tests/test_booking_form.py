@@ -195,6 +195,28 @@ async def test_patient_id_said_or_typed(domain, said):
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "said, extracted",
+    [
+        # DIET may cut a dictated ID into two entities: Rasa then fills a list.
+        ("quatre huit deux neuf un trois", ["quatre huit deux", "neuf un trois"]),
+        # ... or keep only part of it: the whole answer is read instead.
+        ("mon numéro c'est quatre huit deux neuf un trois", "neuf un trois"),
+    ],
+)
+async def test_patient_id_cut_by_the_entity_extractor(domain, said, extracted):
+    tracker = booking_tracker(
+        slots.PATIENT_ID, said, filled={slots.PATIENT_ID: extracted},
+        slots_now={slots.LAST_NAME: "Dupont", slots.FIRST_NAME: "Marie"},
+    )
+
+    result, said_back = await validate(tracker, domain)
+
+    assert result[slots.PATIENT_ID] == "482913"
+    assert said_back == []
+
+
+@pytest.mark.asyncio
 async def test_wrong_digit_count_is_explained_and_the_third_failure_offers_a_person(domain):
     failures = {slots.LAST_NAME: 1}  # another slot's failures are kept apart
     heard = []
@@ -409,6 +431,19 @@ async def test_exact_free_time_is_chosen(domain, operations):
         slots.REQUESTED_SLOT: slots.BOOKING_CONFIRMED,
     }
     assert said_back == []
+
+
+@pytest.mark.asyncio
+async def test_doctor_named_with_the_time_is_the_one_booked(domain, operations):
+    said = "jeudi à 10h30 avec le docteur Dubois"
+    entities = [
+        time_entity("jeudi à 10h30", "2026-11-26T10:30:00.000+01:00"),
+        {"entity": "doctor", "value": "Dubois", "start": 29, "end": 35, "extractor": "DIETClassifier"},
+    ]
+
+    result, _ = await validate(time_tracker(said, entities), domain)
+
+    assert result[slots.CHOSEN_SLOT] == {**THURSDAY_1030, "doctor_id": "dubois"}
 
 
 @pytest.mark.asyncio
