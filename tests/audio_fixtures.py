@@ -21,7 +21,8 @@ import pytest
 from voice_channel.audio.decode import decode_audio
 
 SAMPLE_RATE = 16000
-# Measured with Whisper base (tests/test_stt_engines.py::test_espeak_voice_survey).
+# Measured with Whisper base on 7 sentences (2026-11-25): fr at 160 words/min scored
+# 0.91, fr+m2 0.92, fr at 175 0.83, fr at 130 or 145 0.82; fr-fr/-be/-ch as fr.
 BEST_VOICE = "fr"
 BEST_RATE = 160
 

@@ -9,7 +9,6 @@
   Vosk model is reachable here): they check loading, streaming, partial and final
   results, not French words.
 
-Set ``STT_SURVEY=1`` to also run the espeak voice/rate survey (slow, prints a table).
 """
 from __future__ import annotations
 
@@ -471,39 +470,6 @@ def test_whisper_accepts_int16_and_rejects_nothing_heard(whisper):
     assert "revoir" in whisper.transcribe(as_int16).text.lower()
     empty = whisper.transcribe(np.zeros(0, dtype=np.float32))
     assert empty.text == "" and empty.rejected_reason == "no_speech_vad"
-
-
-@pytest.mark.skipif(not os.environ.get("STT_SURVEY"), reason="set STT_SURVEY=1 to run the survey")
-def test_espeak_voice_survey(whisper):
-    """Which espeak-ng French voice and rate Whisper base hears best (prints a table)."""
-    from voice_channel.stt.hints import normalize_words
-
-    sentences = [
-        ("Bonjour, je voudrais prendre rendez-vous avec le docteur Martin.", None),
-        ("Je voudrais prendre un rendez-vous pour demain matin.", None),
-        ("Je voudrais annuler mon rendez-vous.", None),
-        ("Merci beaucoup, au revoir.", None),
-        ("oui", "oui"), ("Non, merci.", "non"), ("Oui, tout à fait.", "oui"),
-    ]
-    rows = []
-    for voice in ("fr", "fr-fr", "fr-be", "fr-ch", "fr+m2", "fr+quincy"):
-        for rate in (130, 145, 160, 175):
-            score, spent = 0.0, []
-            for text, answer in sentences:
-                hint = RecognitionHint("yes_no", question=CONFIRM) if answer else None
-                transcript = whisper.transcribe(speech_16k(text, voice, rate), hint)
-                spent.append(transcript.processing_seconds)
-                if answer:
-                    score += transcript.text == answer
-                else:
-                    reference = normalize_words(text).split()
-                    heard = set(normalize_words(transcript.text).split())
-                    score += sum(word in heard for word in reference) / len(reference)
-            rows.append((score / len(sentences), voice, rate, float(np.mean(spent))))
-    print("\nespeak voice survey (word accuracy, mean processing time):")
-    for score, voice, rate, mean in sorted(rows, reverse=True):
-        print(f"  {voice:<10} {rate}  {score:.2f}  {mean:.2f} s")
-    assert max(rows)[1:3] is not None
 
 
 # --- Vosk, with the Korean model from PyPI ----------------------------------------------
