@@ -77,7 +77,9 @@ def resolve_time_wish(
         return Resolution(offers=free[:OFFER_COUNT])
     nearest = nearest_offers(operations, max(wish.start, operations.now()), doctor_id, exclude)
     explanation = "Il n'y a plus de place à ce moment-là."
-    if wish.kind == "day" and _closed(operations, wish.start, doctor_id):
+    if end <= operations.now():
+        explanation = REJECTION_EXPLANATIONS[SlotRejected.PAST]
+    elif wish.kind == "day" and _closed(operations, wish.start, doctor_id):
         explanation = REJECTION_EXPLANATIONS[SlotRejected.CLOSED_DAY]
     return Resolution(offers=nearest, explanation=explanation)
 

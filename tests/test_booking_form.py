@@ -537,6 +537,18 @@ async def test_closed_day_is_explained_with_offers(domain, operations):
 
 
 @pytest.mark.asyncio
+async def test_a_past_day_is_explained_with_the_next_free_times(domain, operations):
+    entity = time_entity("hier", "2026-11-24T00:00:00.000+01:00", grain="day")
+
+    result, said_back = await validate(time_tracker("hier", [entity]), domain)
+
+    assert said_back == ["Ce moment est déjà passé."]
+    assert [o["start"] for o in result[slots.OFFERED_SLOTS]] == [
+        "2026-11-25T09:30:00+01:00", "2026-11-25T10:00:00+01:00", "2026-11-25T10:30:00+01:00",
+    ]
+
+
+@pytest.mark.asyncio
 async def test_closed_day_offers_are_the_three_nearest(domain, operations):
     entity = time_entity("dimanche", "2026-11-29T00:00:00.000+01:00", grain="day")
 
