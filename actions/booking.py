@@ -27,7 +27,8 @@ from actions.clinic_service import clinic_operations, run_blocking
 from actions.conversation_control import reset_form_events
 from actions.form_validation import ClinicFormValidation
 from actions.scheduling import Slot, SlotRejected
-from actions.spoken_french import say_datetime, say_digits, say_phone
+from actions.appointment_lookup import say_appointment
+from actions.spoken_french import say_digits, say_phone
 from actions.spoken_numbers import mask_patient_id
 from actions.time_answers import (
     CALENDAR_UNAVAILABLE,
@@ -65,10 +66,6 @@ _CORRECTION_ENTITIES = {
 
 def booked_slot(appointment) -> Slot:
     return Slot(appointment.start, appointment.end, appointment.doctor_id)
-
-
-def doctor_phrase(doctor_id: str) -> str:
-    return clinic_operations().config.doctor(doctor_id).spoken_name
 
 
 class ValidateBookingForm(ClinicFormValidation):
@@ -268,15 +265,13 @@ class ActionAskBookingConfirmed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
-        chosen = slot_from_value(tracker.get_slot(slots.CHOSEN_SLOT))
-        today = clinic_operations().now().date()
         dispatcher.utter_message(
             text=(
                 "Je récapitule : rendez-vous pour "
                 f"{tracker.get_slot(slots.FIRST_NAME)} {tracker.get_slot(slots.LAST_NAME)}, "
                 f"dossier {say_digits(tracker.get_slot(slots.PATIENT_ID))}, "
                 f"téléphone {say_phone(tracker.get_slot(slots.PHONE_NUMBER))}, "
-                f"le {say_datetime(chosen.start, today)}, avec {doctor_phrase(chosen.doctor_id)}. "
+                f"le {say_appointment(tracker.get_slot(slots.CHOSEN_SLOT))}. "
                 "Je confirme ?"
             )
         )
@@ -292,12 +287,10 @@ class ActionBookingDone(Action):
     ) -> List[Dict[Text, Any]]:
         outcome = tracker.get_slot(slots.OUTCOME) or {}
         if outcome.get("booked"):
-            chosen = slot_from_value(outcome)
-            today = clinic_operations().now().date()
             dispatcher.utter_message(
                 text=(
-                    f"C'est noté. Votre rendez-vous est le {say_datetime(chosen.start, today)}, "
-                    f"avec {doctor_phrase(chosen.doctor_id)}. Puis-je faire autre chose pour vous ?"
+                    f"C'est noté. Votre rendez-vous est le {say_appointment(outcome)}. "
+                    "Puis-je faire autre chose pour vous ?"
                 )
             )
         else:
