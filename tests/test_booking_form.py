@@ -25,6 +25,8 @@ from actions.form_validation import OFFER_PERSON
 from actions.models import STATUS_BOOKED, Appointment, Patient
 from actions.time_answers import CALENDAR_UNAVAILABLE, DATES_UNAVAILABLE, NOT_UNDERSTOOD
 from tests.tracker_builder import (  # noqa: F401  (fixtures)
+    BOB,
+    MARIE,
     domain,
     duckling,
     duckling_down,
@@ -41,8 +43,6 @@ from tests.tracker_builder import (  # noqa: F401  (fixtures)
     time_entity,
 )
 
-MARIE = PatientDetails("482913", "Marie", "Dupont", "+33612345678")
-BOB = PatientDetails("105577", "Bob", "Nguyen", "+33698765432")
 IDENTITY = {
     slots.LAST_NAME: "Dupont",
     slots.FIRST_NAME: "Marie",

@@ -23,6 +23,8 @@ from actions.rescheduling import (
     ValidateRescheduleForm,
 )
 from tests.tracker_builder import (  # noqa: F401  (fixtures)
+    BOB,
+    MARIE,
     domain,
     duckling,
     duckling_server,
@@ -37,8 +39,6 @@ from tests.tracker_builder import (  # noqa: F401  (fixtures)
     time_entity,
 )
 
-MARIE = PatientDetails("482913", "Marie", "Dupont", "+33612345678")
-BOB = PatientDetails("105577", "Bob", "Nguyen", "+33698765432")
 FORMS = {
     slots.RESCHEDULE_FORM: ValidateRescheduleForm,
     slots.CANCEL_FORM: ValidateCancelForm,

@@ -41,7 +41,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions import slots as slot_names
-from actions.clinic_operations import ClinicOperations
+from actions.clinic_operations import ClinicOperations, PatientDetails
 from actions.clinic_service import use_clinic_operations
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -340,3 +340,8 @@ def operations(session_factory, clinic, fixed_now) -> Iterator[ClinicOperations]
         yield ops
     finally:
         use_clinic_operations(None)
+
+
+# Two patients the form tests share.
+MARIE = PatientDetails("482913", "Marie", "Dupont", "+33612345678")
+BOB = PatientDetails("105577", "Bob", "Nguyen", "+33698765432")
