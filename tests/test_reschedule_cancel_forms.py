@@ -13,7 +13,6 @@ from sqlalchemy import select
 from actions import slots
 from actions.appointment_lookup import NOT_FOUND, ActionAskAppointmentId
 from actions.cancellation import ActionAskCancelConfirmed, ActionCancelDone, ValidateCancelForm
-from actions.clinic_operations import PatientDetails
 from actions.conversation_control import reset_form_events
 from actions.models import STATUS_BOOKED, STATUS_CANCELLED, Appointment
 from actions.rescheduling import (
