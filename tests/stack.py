@@ -7,10 +7,10 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, Iterator, List
 
 import requests
 
@@ -157,3 +157,27 @@ def migrate(env: Dict[str, str]) -> None:
         [sys.executable, "-m", "actions.database"], cwd=PROJECT_ROOT, env=env, check=True,
         capture_output=True,
     )
+
+
+@contextmanager
+def running_stack(tmp: Path) -> Iterator[Stack]:
+    """The whole stack on free ports with a fresh database (PostgreSQL in CI), ready."""
+    from tests.conftest import postgres_url, reset_schema
+
+    if not (PROJECT_ROOT / "models" / "current.tar.gz").exists():
+        raise RuntimeError("no trained model: run `make train` first (make test does)")
+    if os.environ.get("TEST_POSTGRES_URL") or os.environ.get("CI"):
+        database = tracker = postgres_url()
+        reset_schema(database)  # also drops Rasa's events table
+    else:
+        database = f"sqlite:///{tmp / 'clinic.db'}"
+        tracker = f"sqlite:///{tmp / 'tracker.db'}"
+    env = stack_env(tmp, database, tracker)
+    migrate(env)
+    stack = Stack(env, tmp / "stack.log")
+    stack.start()
+    try:
+        stack.wait_until_ready()
+        yield stack
+    finally:
+        stack.kill()

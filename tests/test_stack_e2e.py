@@ -6,7 +6,6 @@ kept in the SQL tracker store, then presses Ctrl-C and checks nothing is left.
 from __future__ import annotations
 
 import base64
-import os
 import time
 from datetime import date, datetime, timedelta, timezone
 
@@ -18,33 +17,16 @@ from sqlalchemy import create_engine, text
 from actions.clinic_config import load_clinic_config
 from actions.spoken_french import say_date
 from tests.audio_fixtures import espeak_wav
-from tests.conftest import postgres_url, reset_schema
 from voice_channel.audio.wav import encode_wav
-from tests.stack import PROJECT_ROOT, Stack, alive, migrate, port_is_open, stack_env
+from tests.stack import Stack, alive, port_is_open, running_stack
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    if not (PROJECT_ROOT / "models" / "current.tar.gz").exists():
-        pytest.fail("no trained model: run `make train` first (make test does)")
-    tmp = tmp_path_factory.mktemp("stack")
-    if os.environ.get("TEST_POSTGRES_URL") or os.environ.get("CI"):
-        database = tracker = postgres_url()
-        reset_schema(database)  # also drops Rasa's events table
-    else:
-        database = f"sqlite:///{tmp / 'clinic.db'}"
-        tracker = f"sqlite:///{tmp / 'tracker.db'}"
-    env = stack_env(tmp, database, tracker)
-    migrate(env)
-    running = Stack(env, tmp / "stack.log")
-    running.start()
-    try:
-        running.wait_until_ready()
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
-    finally:
-        running.kill()
 
 
 def say(stack: Stack, sender: str, message: str) -> list:
