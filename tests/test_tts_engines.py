@@ -409,19 +409,27 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class FakeCoquiServer:
-    """``POST /synthesize {"text": ...} -> audio/wav`` (0.1 s of 440 Hz per word).
+    """``POST /synthesize {"text": ...} -> audio/wav`` (0.1 s of 440 Hz per word),
+    ``GET /health -> {"status": health_status}``.
 
     Texts steer it: "lent" sleeps 1 s, "panne" answers 500 with a JSON error,
     "json" answers 200 with JSON, "stéréo" sends a float32 stereo WAV.
+    (tests/test_coqui_service.py runs the real server, tts_service.)
     """
 
     def __init__(self) -> None:
         self.requests: List[dict] = []
+        self.health_status = "ok"
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path != "/health":
+                    return self._send(404, "application/json", b'{"error": "not found"}')
+                self._send(200, "application/json", json.dumps({"status": server.health_status}).encode())
 
             def do_POST(self) -> None:  # noqa: N802
                 if self.path != "/synthesize":
@@ -528,6 +536,19 @@ def test_coqui_client_unreachable_server() -> None:
     client = CoquiHttpSynthesizer(url=f"http://127.0.0.1:{port}")
     with pytest.raises(EngineUnavailableError, match="is unreachable"):
         client.synthesize("Bonjour")
+
+
+def test_coqui_client_checks_the_health_route(coqui_server: FakeCoquiServer) -> None:
+    client = CoquiHttpSynthesizer(url=coqui_server.url)
+    client.check_available()
+    coqui_server.health_status = "loading"
+    with pytest.raises(EngineUnavailableError, match="not ready: status 'loading'"):
+        client.check_available()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(EngineUnavailableError, match="unreachable"):
+        CoquiHttpSynthesizer(url=f"http://127.0.0.1:{port}").check_available()
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://host/", "localhost:5002"])

@@ -1,6 +1,8 @@
 """Client for a separate Coqui TTS server (heavier, better voices), over HTTP.
 
-The server is not part of this package; it must implement this contract:
+The server is ``tts_service`` (``python -m tts_service``, in its own virtualenv
+``.venv-tts``, since coqui-tts and Rasa need different NumPy releases). Both
+sides follow this contract:
 
 ``POST {url}/synthesize``
     Request: ``Content-Type: application/json``, body
@@ -8,15 +10,26 @@ The server is not part of this package; it must implement this contract:
     ``"language": "fr"`` only when the client is configured with them.
     ``text`` is UTF-8 French, already rewritten for speech
     (``spoken_text.to_spoken_text``) unless the client has ``normalize=False``.
+    ``speaker`` must be one of the model's voices (only for a multi-speaker
+    model); ``language`` may name the model's own language ("fr" for a French
+    model) and is required only by a multilingual model.
 
     Success: status ``200``, ``Content-Type: audio/wav`` (``audio/x-wav`` and
     ``audio/wave`` are accepted too), body a RIFF/WAVE file: PCM 16-bit
-    preferred; PCM 8/24/32-bit and IEEE float 32/64-bit are accepted; any
-    sample rate; several channels are mixed down to mono.
+    preferred (``tts_service`` sends only that, mono, at its model's rate);
+    PCM 8/24/32-bit and IEEE float 32/64-bit are accepted; any sample rate;
+    several channels are mixed down to mono.
 
     Failure: any other status, with ``{"error": "message"}`` as JSON (or plain
     text) in the body; the client raises ``SynthesisError`` quoting the status
-    and the message.
+    and the message. ``400`` means the request was wrong (text missing, empty,
+    without letter or digit, too long for the server, not pronounceable by its
+    model; unknown speaker or language), ``500`` that the model failed.
+
+``GET {url}/health``
+    ``200`` with ``{"status": "ok", "model": ..., "sample_rate": ...,
+    "speakers": [...] or null, "languages": [...], "max_chars": ...}`` once the
+    model is loaded; ``check_available()`` calls it.
 
 Errors seen by the caller: ``EngineUnavailableError`` when the server cannot be
 reached (refused, unknown host), ``SynthesisTimeoutError`` when it does not
@@ -92,6 +105,22 @@ class CoquiHttpSynthesizer(SpeechSynthesizer):
             "language": self.language,
             "normalize": self.normalize,
         }
+
+    def check_available(self) -> None:
+        """``EngineUnavailableError`` unless ``GET /health`` says the server is up with its model."""
+        health = f"{self.url}/health"
+        try:
+            with self._opener.open(health, timeout=self.timeout) as reply:
+                status = json.loads(reply.read(64 * 1024).decode("utf-8")).get("status")
+        except urllib.error.HTTPError as error:
+            raise EngineUnavailableError(f"Coqui TTS server at {health} answered {error.code}") from error
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise EngineUnavailableError(f"Coqui TTS server at {health} is unreachable: {reason}") from error
+        except (ValueError, AttributeError) as error:
+            raise EngineUnavailableError(f"Coqui TTS server at {health} sent no JSON status") from error
+        if status != "ok":
+            raise EngineUnavailableError(f"Coqui TTS server at {health} is not ready: status {status!r}")
 
     def request_body(self, text: str) -> dict:
         body = {"text": prepare_text(text, normalize=self.normalize, max_chars=self.max_chars)}
