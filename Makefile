@@ -9,6 +9,8 @@ PY          := $(VENV)/bin/python
 RASA        := $(VENV)/bin/rasa
 SETUP_STAMP := $(VENV)/.setup-done
 MODEL       := models/current.tar.gz
+TTS_VENV    := .venv-tts
+TTS_STAMP   := $(TTS_VENV)/.requirements-tts.sha256
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
 
 # Services and where they listen; override any of them from the environment.
@@ -28,11 +30,14 @@ else
 export TRACKER_STORE_URL ?= sqlite:///$(CURDIR)/var/tracker.db
 endif
 export PYTHONPATH := $(CURDIR)
+# Coqui TTS server (optional voice; see `make coqui`).
+export COQUI_TTS_PORT  ?= 5002
+export COQUI_TTS_MODEL ?= tts_models/fr/css10/vits
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 .PHONY: help setup models run services migrate check-config train validate test test-unit \
-        test-stories test-e2e shell actions bench nlu-report clean
+        test-stories test-e2e shell actions bench bench-voice nlu-report clean setup-tts coqui
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -109,8 +114,20 @@ nlu-report: setup ## NLU cross-validation: intent/entity reports and confusion m
 	scripts/with_duckling.sh $(RASA) test nlu --nlu data/nlu --config config.yml \
 	  --cross-validation --folds 3 --out results/nlu
 
-bench: setup ## Benchmarks, written to bench/results/
+bench: setup ## Duckling benchmark, written to bench/results/
 	$(PY) bench/duckling.py
+
+bench-voice: setup models train ## Voice channel through the real stack -> bench/results/voice_http.json
+	$(PY) bench/voice_http.py
+
+setup-tts: $(TTS_STAMP) ## Create .venv-tts for the Coqui TTS server (PyTorch + coqui-tts, about 7.5 GB)
+
+$(TTS_STAMP): requirements-tts.txt scripts/setup_tts_venv.sh scripts/find_python310.sh
+	scripts/setup_tts_venv.sh
+	@touch $@
+
+coqui: setup-tts ## Start the Coqui TTS server on COQUI_TTS_PORT (downloads COQUI_TTS_MODEL on first run)
+	@exec $(TTS_VENV)/bin/python -m tts_service
 
 clean: ## Remove trained models and local databases (keeps .venv)
 	rm -rf models results var
