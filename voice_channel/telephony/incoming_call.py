@@ -1,0 +1,82 @@
+"""``POST <prefix>/twilio/incoming``: Twilio's webhook for an incoming call.
+
+It answers the TwiML that connects the call to our media stream
+(:func:`voice_channel.telephony.twiml.incoming_call_twiml`), passing the caller's
+number as the ``caller`` stream parameter. When an auth token is configured, a
+request without a valid ``X-Twilio-Signature`` gets ``403`` with a plain reason.
+
+The settings are read on each request through ``settings_getter`` (a channel holds
+them), so this module does not depend on the channel's own settings class.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from actions.spoken_numbers import mask_phone
+from voice_channel.telephony.twilio_signature import SIGNATURE_HEADER, is_valid_twilio_signature
+from voice_channel.telephony.twiml import (
+    PublicUrlError,
+    incoming_call_twiml,
+    public_base_url,
+    stream_url,
+)
+
+logger = logging.getLogger(__name__)
+
+INCOMING_CALL_PATH = "/twilio/incoming"
+STREAM_PATH = "/stream"
+
+
+@dataclass(frozen=True)
+class TwilioLineSettings:
+    """What the incoming-call route needs.
+
+    ``auth_token``: the Twilio account's auth token; when set, every request must be
+    signed by Twilio. ``public_url``: the address Twilio calls (``https://host``); when
+    unset it comes from ``X-Forwarded-Proto``/``X-Forwarded-Host`` or the request.
+    ``stream_path``: the WebSocket's path under the same prefix as this route.
+    """
+
+    auth_token: Optional[str] = None
+    public_url: Optional[str] = None
+    stream_path: str = STREAM_PATH
+
+
+def add_incoming_call_route(blueprint: Blueprint,
+                            settings_getter: Callable[[], TwilioLineSettings],
+                            *, path: str = INCOMING_CALL_PATH) -> None:
+    """Register ``POST path`` on ``blueprint``, answering Twilio's incoming-call webhook."""
+
+    async def incoming_call(request: Request) -> HTTPResponse:
+        settings = settings_getter()
+        try:
+            base = public_base_url(request.scheme, request.host, request.headers, settings.public_url)
+        except PublicUrlError as error:
+            logger.warning("incoming call refused: %s", error)
+            return response.text(f"bad request: {error}", status=400)
+        form = request.form or {}
+        if settings.auth_token:
+            url = base + request.path + (f"?{request.query_string}" if request.query_string else "")
+            signature = request.headers.get(SIGNATURE_HEADER)
+            if not signature:
+                logger.warning("incoming call refused: no %s header", SIGNATURE_HEADER)
+                return response.text(f"forbidden: missing {SIGNATURE_HEADER}", status=403)
+            if not is_valid_twilio_signature(settings.auth_token, url, form, signature):
+                logger.warning("incoming call refused: invalid %s", SIGNATURE_HEADER)
+                return response.text(f"forbidden: invalid {SIGNATURE_HEADER}", status=403)
+        caller = form.get("From") or None
+        prefix = request.path[: len(request.path) - len(path)] if request.path.endswith(path) else ""
+        stream = stream_url(base, prefix + "/" + settings.stream_path.lstrip("/"))
+        logger.info("incoming call from %s: streaming to %s", mask_phone(caller) or "an unknown number", stream)
+        return response.text(
+            incoming_call_twiml(stream, caller=caller),
+            content_type="text/xml; charset=utf-8",
+        )
+
+    blueprint.add_route(incoming_call, path, methods=["POST"], name="twilio_incoming_call")
