@@ -1,0 +1,155 @@
+"""Outbound audio: a reply's PCM → the stream's format → 20 ms ``media`` frames, paced.
+
+:class:`Playback` sends frames in real time (``lead_frames`` ahead, so the far end
+never starves), then a ``mark`` after each reply. It knows whether the bot is
+**speaking**: frames still queued, or sent but not yet played. "Played" is the echo of
+the last mark (Twilio echoes a mark once the audio before it has played) or, for a
+client that does not echo marks, the pacing clock; a mark that is never echoed counts
+as played ``mark_grace`` seconds after its audio should have ended.
+
+:meth:`Playback.clear` is barge-in: it stops the pacing task at once, drops what is
+queued and sends ``clear`` (the far end drops what it has buffered).
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections import deque
+from typing import Awaitable, Callable, Deque, Optional, Set, Tuple
+
+import numpy as np
+
+from voice_channel.telephony.clock import Clock
+from voice_channel.telephony.media_streams import (
+    FRAME_MS, MediaFormat, audio_frames, clear_message, mark_message, media_message,
+)
+from voice_channel.telephony.stream_audio import encode_for_stream
+
+logger = logging.getLogger(__name__)
+
+Send = Callable[[str], Awaitable[None]]
+FRAME_SECONDS = FRAME_MS / 1000.0
+
+
+class Playback:
+    def __init__(self, send: Send, stream_sid: str, media_format: MediaFormat, *,
+                 clock: Optional[Clock] = None, echo_marks: bool = True, lead_frames: int = 2,
+                 mark_grace: float = 2.0,
+                 on_audio_start: Optional[Callable[[float], None]] = None) -> None:
+        self._send = send
+        self.stream_sid = stream_sid
+        self.media_format = media_format
+        self.clock = clock or Clock()
+        self.echo_marks = echo_marks
+        self.lead_frames = max(0, lead_frames)
+        self.mark_grace = mark_grace
+        self.on_audio_start = on_audio_start
+        self._queue: Deque[Tuple[str, object]] = deque()
+        self._task: Optional[asyncio.Task] = None
+        self._outstanding: Set[str] = set()
+        self._names = itertools.count(1)
+        self._next_due: Optional[float] = None
+        self._play_end = float("-inf")  # when the audio sent so far has finished playing
+        self.frames_sent = 0
+        self.marks_sent = 0
+        self.clears_sent = 0
+
+    # -- state ------------------------------------------------------------------------
+
+    @property
+    def speaking(self) -> bool:
+        """Audio is queued, or sent and not yet played."""
+        if self._queue or (self._task is not None and not self._task.done()):
+            return True
+        now = self.clock.now()
+        if now < self._play_end:
+            return True
+        return bool(self.echo_marks and self._outstanding and now < self._play_end + self.mark_grace)
+
+    @property
+    def outstanding_marks(self) -> Set[str]:
+        return set(self._outstanding)
+
+    # -- input ------------------------------------------------------------------------
+
+    def enqueue(self, pcm: np.ndarray, sample_rate: int) -> str:
+        """Queue one reply (mono int16 at ``sample_rate``); returns the name of its mark."""
+        data = encode_for_stream(np.asarray(pcm, dtype=np.int16), sample_rate, self.media_format)
+        for frame in audio_frames(data, self.media_format):
+            self._queue.append(("media", frame))
+        name = f"reply-{next(self._names)}"
+        self._queue.append(("mark", name))
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._pace(), name="playback")
+        return name
+
+    def on_mark(self, name: str) -> bool:
+        """A mark echoed by the far end; True when it was one of ours still pending."""
+        if name in self._outstanding:
+            self._outstanding.discard(name)
+            return True
+        return False
+
+    async def clear(self) -> None:
+        """Barge-in: stop sending now, drop the queue, tell the far end to drop its buffer."""
+        await self._stop()
+        self.clears_sent += 1
+        await self._send(clear_message(self.stream_sid))
+
+    async def close(self) -> None:
+        """The call ends: stop the pacing task, send nothing more."""
+        await self._stop()
+
+    async def drain(self) -> None:
+        """Wait until everything queued has been played (or cleared)."""
+        while True:
+            if self._task is not None and not self._task.done():
+                await asyncio.wait({self._task})
+                continue
+            now = self.clock.now()
+            if now < self._play_end:
+                await self.clock.sleep(min(self._play_end - now, 0.1))
+                continue
+            if self.echo_marks and self._outstanding:
+                if now >= self._play_end + self.mark_grace:
+                    logger.info("marks not echoed %.1f s after their audio: taken as played",
+                                self.mark_grace)
+                    self._outstanding.clear()
+                    return
+                await self.clock.sleep(FRAME_SECONDS)
+                continue
+            return
+
+    # -- pacing -----------------------------------------------------------------------
+
+    async def _stop(self) -> None:
+        task, self._task = self._task, None
+        self._queue.clear()
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._outstanding.clear()
+        self._next_due = None
+        self._play_end = min(self._play_end, self.clock.now())
+
+    async def _pace(self) -> None:
+        while self._queue:
+            kind, data = self._queue.popleft()
+            if kind == "mark":
+                self._outstanding.add(str(data))
+                self.marks_sent += 1
+                await self._send(mark_message(self.stream_sid, str(data)))
+                continue
+            now = self.clock.now()
+            if self._next_due is None or now > self._play_end:  # a new run: the line was idle
+                self._next_due = now
+                if self.on_audio_start is not None:
+                    self.on_audio_start(now)
+            wait = self._next_due - self.lead_frames * FRAME_SECONDS - now
+            if wait > 0:
+                await self.clock.sleep(wait)
+            await self._send(media_message(self.stream_sid, bytes(data)))
+            self.frames_sent += 1
+            self._next_due += FRAME_SECONDS
+            self._play_end = self._next_due
