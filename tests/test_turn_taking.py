@@ -1,0 +1,127 @@
+"""The call's pure stages: turn-taking rules, the keypad collector, streaming Silero VAD."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from tests.audio_fixtures import silence, speech_16k
+from voice_channel.telephony.keypad import KeypadCollector
+from voice_channel.telephony.turn_taking import (
+    Backchannel, BargeIn, EndOfTurn, PauseStarted, SpeechResumed, SpeechStarted, TurnSettings,
+    TurnTaking,
+)
+from voice_channel.telephony.vad import EnergyVad, SileroVad, create_vad
+
+W = 32.0  # ms per VAD window
+
+
+def drive(turns: TurnTaking, pattern: str, bot: str = "", start_ms: float = 0.0):
+    """``pattern``: one char per 32 ms window, "s" speech, "." silence; ``bot``: "b" = speaking."""
+    events = []
+    for i, mark in enumerate(pattern):
+        end = start_ms + (i + 1) * W
+        speaking = i < len(bot) and bot[i] == "b"
+        events += [(i, e) for e in turns.update(end, W, mark == "s", speaking)]
+    return events
+
+
+def kinds(events):
+    return [type(e).__name__ for _, e in events]
+
+
+def test_a_turn_starts_pauses_and_ends_after_500_ms_of_silence():
+    events = drive(TurnTaking(), "...." + "s" * 20 + "." * 20)
+    assert kinds(events) == ["SpeechStarted", "PauseStarted", "EndOfTurn"]
+    (i0, started), (i1, pause), (i2, end) = events
+    assert started.start_ms == 4 * W and not started.during_bot
+    assert i1 == 24 + 6  # 7 silent windows (224 ms) ≥ 200 ms
+    assert i2 == 24 + 15  # 16 silent windows (512 ms) ≥ 500 ms
+    assert end.start_ms == 4 * W and end.speech_end_ms == 24 * W == pause.speech_end_ms
+
+
+def test_a_click_is_not_speech_and_a_resume_cancels_the_pause():
+    assert drive(TurnTaking(), "..s..s....") == []  # single windows < 90 ms
+    events = drive(TurnTaking(), "sssssss" + "......." + "ssss" + "." * 16)
+    assert kinds(events) == ["SpeechStarted", "PauseStarted", "SpeechResumed", "PauseStarted",
+                             "EndOfTurn"]
+    assert events[-1][1].speech_end_ms == 18 * W
+
+
+def test_end_of_turn_is_configurable():
+    events = drive(TurnTaking(TurnSettings(end_of_turn_ms=1000)), "ssss" + "." * 40)
+    assert events[-1][0] == 4 + 31  # 32 windows = 1024 ms
+    with pytest.raises(ValueError):
+        TurnSettings(pause_ms=600, end_of_turn_ms=500)
+
+
+def test_barge_in_needs_sustained_speech_while_the_bot_speaks():
+    turns = TurnTaking()
+    events = drive(turns, "s" * 30 + "." * 16, bot="b" * 46)
+    assert kinds(events) == ["SpeechStarted", "BargeIn", "PauseStarted", "EndOfTurn"]
+    assert events[0][1].during_bot
+    assert events[1][0] == 18  # 19 windows = 608 ms ≥ 600 ms
+    assert isinstance(events[-1][1], EndOfTurn)  # after a barge-in the utterance is a turn
+
+
+def test_a_backchannel_during_the_bot_is_dropped():
+    events = drive(TurnTaking(), "sssssssssss" + "." * 16, bot="b" * 27)  # 352 ms "oui"
+    assert kinds(events) == ["SpeechStarted", "PauseStarted", "Backchannel"]
+    # the same short answer when the bot is silent is a turn
+    events = drive(TurnTaking(), "sssssssssss" + "." * 16)
+    assert kinds(events)[-1] == "EndOfTurn"
+
+
+def test_an_endless_utterance_is_cut():
+    events = drive(TurnTaking(TurnSettings(max_utterance_ms=1000)), "s" * 40)
+    assert kinds(events)[:2] == ["SpeechStarted", "EndOfTurn"]  # then a new turn begins
+
+
+# -- keypad -------------------------------------------------------------------------------
+
+def test_keypad_hash_star_and_pause():
+    keypad = KeypadCollector(pause_seconds=3.0)
+    assert [keypad.press(k, t) for k, t in zip("12*34", range(5))] == [None] * 5
+    assert keypad.pending == "34" and keypad.deadline == 7.0
+    assert keypad.press("#", 5) == "34" and keypad.pending == ""
+    assert keypad.press("#", 6) is None  # nothing typed
+    keypad.press("9", 10)
+    assert keypad.expire(12.9) is None and keypad.expire(13.0) == "9"
+    keypad.press("A", 20)
+    assert keypad.pending == "" and keypad.expire(30) is None
+    short = KeypadCollector(max_digits=3)
+    assert [short.press(k, 0) for k in "123"] == [None, None, "123"]
+
+
+# -- VAD ------------------------------------------------------------------------------------
+
+def test_silero_streams_exactly_like_faster_whispers_whole_file_pass():
+    from faster_whisper.vad import get_vad_model
+
+    audio = np.concatenate([speech_16k("Bonjour, je voudrais prendre rendez-vous."), silence(0.6)])
+    audio = audio[: len(audio) // 512 * 512].astype(np.float32)
+    whole = get_vad_model()(audio).reshape(-1)
+    vad = SileroVad()
+    pcm = np.round(audio * 32767).astype(np.int16)
+    windows = []
+    started = time.perf_counter()
+    for i in range(0, len(pcm), 320):  # 20 ms phone frames, not aligned on 512
+        windows += vad.process(pcm[i:i + 320])
+    per_window = (time.perf_counter() - started) / len(windows)
+    print(f"\nSilero VAD: {per_window * 1000:.3f} ms per 32 ms window (20 ms frames in)")
+    assert len(windows) == len(whole)
+    assert np.allclose([w.probability for w in windows], whole, atol=2e-3)  # int16 rounding
+    assert windows[-1].end_ms == pytest.approx(len(pcm) / 16)
+    assert any(w.speech for w in windows) and not windows[-1].speech and not windows[0].speech
+    assert per_window < 0.005  # measured ~0.1 ms
+
+
+def test_energy_vad_and_factory():
+    vad = create_vad("energy")
+    assert isinstance(vad, EnergyVad)
+    loud = (np.sin(np.arange(1024) / 3) * 8000).astype(np.int16)
+    out = vad.process(np.concatenate([np.zeros(1024, np.int16), loud]))
+    assert [w.speech for w in out] == [False, False, True, True]
+    with pytest.raises(ValueError):
+        create_vad("nope")
