@@ -1,0 +1,154 @@
+"""The simulated phone caller, proven against a local fake Media Streams server.
+
+Real time: each test lasts a few seconds, since the caller paces its frames as a
+phone line does and "plays" the bot's audio at its real speed.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from tests.audio_fixtures import require_tool
+from tests.fake_phone_server import GOODBYE, FakePhoneServer
+from tests.phone_caller import (
+    FRAME_S,
+    BotSilent,
+    SimulatedCaller,
+    decode_payload,
+    encode_speech,
+    speech_of,
+    utterance_frames,
+)
+from voice_channel.audio.pcm import to_int16
+from voice_channel.telephony.media_streams import L16_16K, MULAW_8K
+
+BOOKING = "bonjour, je voudrais prendre un rendez-vous"
+
+
+@pytest.fixture(autouse=True)
+def espeak():
+    require_tool("espeak-ng")
+
+
+def test_speech_is_cut_in_20_ms_frames_of_the_stream_format():
+    speech = speech_of(BOOKING)
+    for fmt, size in ((MULAW_8K, 160), (L16_16K, 640)):
+        frames, last = utterance_frames(speech, fmt, lead_silence=0.2)
+        assert {len(f) for f in frames} == {size}
+        assert len(frames) == last + 1  # trailing silence is the line's job
+        assert 10 <= last < len(speech) / 16000 / FRAME_S + 10
+        assert not decode_payload(frames[0], fmt).any()  # the lead silence
+    # µ-law: 8 kHz, one byte a sample, round trip close to the source
+    mulaw = encode_speech(speech, MULAW_8K)
+    assert abs(len(mulaw) - len(speech) / 2) <= 2
+    pcm = to_int16(speech)
+    assert np.array_equal(decode_payload(encode_speech(speech, L16_16K), L16_16K), pcm)
+    assert encode_speech(speech, L16_16K)[:2] == pcm[:1].astype("<i2").tobytes()  # little-endian
+
+
+@pytest.mark.asyncio
+async def test_a_call_in_real_time_with_speech_keys_marks_and_latency():
+    replies = ["Quel est votre nom de famille ?", "Quel est votre numéro de téléphone ?"]
+    async with FakePhoneServer(replies) as server:
+        async with SimulatedCaller.connect(server.url, caller="+33612345678") as call:
+            greeting = await call.wait_bot_done(timeout=10)
+            assert greeting.texts == ["Bonjour, vous êtes bien au cabinet médical."]
+            assert greeting.audio_seconds == pytest.approx(len(server.greeting) * 0.02, abs=0.03)
+            assert greeting.marks == ["greeting"] and greeting.latency is None
+
+            turn = await call.say(BOOKING)
+            reply = await call.wait_bot_done(timeout=10)
+            assert reply.texts == [replies[0]] and reply.turn is turn
+            assert reply.transcripts and reply.transcripts[0].endswith("ms de parole")
+            # 500 ms of silence to end the turn, 50 ms thinking, a frame or two of jitter
+            assert 0.5 <= reply.latency < 0.9, reply.latency
+
+            await call.press("482715#")
+            keys = await call.wait_bot_done(timeout=10)
+            assert keys.texts == [replies[1]] and keys.turn.kind == "dtmf"
+            assert 0 <= keys.latency < 0.5
+            await asyncio.sleep(0.3)  # the line keeps sending silence
+        assert call.latencies == [reply.latency]
+
+    [fake] = server.calls
+    assert fake.path == "/webhooks/voice/stream" and fake.connected and fake.errors == []
+    assert fake.start.media_format == MULAW_8K
+    assert fake.start.custom_parameters == {"caller": "+33612345678", "events": "true"}
+    assert fake.digits == "482715#" and fake.stopped
+    # one frame per 20 ms, numbered and time-stamped like Twilio's, sent in real time
+    n = len(fake.chunks)
+    assert fake.chunks == list(range(1, n + 1))
+    assert fake.timestamps == [20 * i for i in range(n)]
+    assert set(fake.payload_sizes) == {160}
+    assert fake.sequence_numbers == sorted(fake.sequence_numbers)
+    elapsed = fake.media_arrivals[-1] - fake.media_arrivals[0]
+    assert elapsed == pytest.approx((n - 1) * FRAME_S, abs=0.1)
+    assert call.late_frames == 0
+    # the speech heard is the utterance's length (the espeak audio, its pauses apart)
+    spoken = len(speech_of(BOOKING)) / 16000
+    assert fake.utterances[0] == pytest.approx(spoken, rel=0.25)
+    # each mark echoed once its audio had played, not when it arrived
+    for (name, sent, seconds), (echoed, at) in zip(fake.marks_sent, fake.marks_echoed):
+        assert name == echoed
+        assert seconds - 0.05 <= at - sent <= seconds + 0.2
+
+
+@pytest.mark.asyncio
+async def test_l16_stream_for_our_own_clients():
+    async with FakePhoneServer(["Et votre prénom ?"]) as server:
+        async with SimulatedCaller.connect(server.url, media_format="l16") as call:
+            greeting = await call.wait_bot_done(timeout=10)
+            assert greeting.audio.dtype == np.int16 and greeting.sample_rate == 16000
+            assert np.abs(greeting.audio).max() > 5000  # the tone, decoded
+            await call.say("Paul")
+            reply = await call.wait_bot_done(timeout=10)
+            assert reply.texts == ["Et votre prénom ?"] and reply.latency < 0.9
+    [fake] = server.calls
+    assert fake.start.media_format == L16_16K and set(fake.payload_sizes) == {640}
+    assert np.abs(fake.inbound_audio).max() > 5000  # the speech arrived as PCM
+
+
+@pytest.mark.asyncio
+async def test_barge_in_clear_drops_unplayed_audio_and_echoes_marks_at_once():
+    long_greeting = "Bonjour, " + "vous êtes bien au cabinet médical du docteur Martin. " * 4
+    async with FakePhoneServer(["Quel est votre nom de famille ?"], greeting=long_greeting) as server:
+        async with SimulatedCaller.connect(server.url) as call:
+            await asyncio.sleep(0.5)  # the greeting has started playing
+            assert call.bot_speaking
+            await call.say(BOOKING)  # talks over it
+            reply = await call.wait_bot_done(timeout=10)
+    [fake] = server.calls
+    assert len(fake.clears) == 1
+    greeting_seconds = fake.marks_sent[0][2]
+    [(name, echoed_at)] = [m for m in fake.marks_echoed if m[0] == "greeting"]
+    assert echoed_at - fake.clears[0] < 0.2  # echoed on clear, not after the audio
+    assert echoed_at - fake.marks_sent[0][1] < greeting_seconds - 0.5
+    assert call.dropped_seconds > 0.5
+    # no wait_bot_done() between: the reply window holds the cut greeting and the answer
+    assert reply.texts[-1] == "Quel est votre nom de famille ?" and reply.clears == 1
+    assert reply.dropped_seconds == call.dropped_seconds
+
+
+@pytest.mark.asyncio
+async def test_server_hangs_up_after_goodbye():
+    async with FakePhoneServer([]) as server:
+        async with SimulatedCaller.connect(server.url, events=True) as call:
+            await call.wait_bot_done(timeout=10)
+            await call.say("oui, je confirme")
+            goodbye = await call.wait_bot_done(timeout=10)
+            assert await call.wait_closed(timeout=5)
+            assert goodbye.texts == [GOODBYE] and goodbye.closed
+    assert not server.calls[0].stopped  # the server ended the call: no stop from us
+
+
+@pytest.mark.asyncio
+async def test_no_events_without_asking_and_silence_times_out():
+    async with FakePhoneServer(["Et votre prénom ?"]) as server:
+        async with SimulatedCaller.connect(server.url, events=False, caller=None) as call:
+            greeting = await call.wait_bot_done(timeout=10)
+            assert greeting.texts == [] and greeting.audio_seconds > 0.3
+            with pytest.raises(BotSilent):
+                await call.wait_bot_done(timeout=0.5)  # nobody spoke: nothing comes
+    assert server.calls[0].start.custom_parameters == {}
