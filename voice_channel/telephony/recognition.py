@@ -167,8 +167,6 @@ class StreamingRecognition(RecognitionStage):
         await asyncio.to_thread(feed.session.start)
         last = ""
         while True:
-            await feed.wake.wait()
-            feed.wake.clear()
             if feed.pending:  # everything that arrived meanwhile, in one job
                 chunk, feed.pending = np.concatenate(feed.pending), []
                 text = await asyncio.to_thread(feed.session.feed, chunk)
@@ -180,6 +178,8 @@ class StreamingRecognition(RecognitionStage):
                 continue
             if feed.closed:
                 return
+            feed.wake.clear()
+            await feed.wake.wait()
 
     def finish(self) -> Awaitable[Transcript]:
         feed, self._feed = self._feed, None
