@@ -27,11 +27,14 @@ BEST_VOICE = "fr"
 BEST_RATE = 160
 
 
-def require_tool(name: str) -> str:
-    """Path of a command-line tool; skip (or fail in CI) when it is missing."""
+def require_tool(name: str, package: Optional[str] = None) -> str:
+    """Path of a command-line tool; skip (or fail in CI) when it is missing.
+
+    ``package``: the Debian package that has it, when not named like the tool.
+    """
     path = shutil.which(name)
     if path is None:
-        message = f"{name} is not installed (apt-get install -y {name})"
+        message = f"{name} is not installed (apt-get install -y {package or name})"
         if os.environ.get("CI"):
             pytest.fail(message + ": CI must install it (.ci/run)")
         pytest.skip(message)

@@ -1,7 +1,11 @@
-"""The voice channel's configuration and the recognition hint it builds."""
+"""The voice channel's configuration, the recognition hint it builds, and its web client's routes."""
 from __future__ import annotations
 
+import itertools
+
+import httpx
 import pytest
+from sanic import Sanic
 
 from voice_channel.channel import InvalidVoiceConfig, VoiceInput, VoiceSettings
 from voice_channel.dialogue_hint import hint_from_tracker
@@ -63,3 +67,77 @@ def test_hint_for_a_handoff_offer_is_yes_or_no():
 
 def test_hint_question_is_only_the_bots_last_turn():
     assert hint_from_tracker({}, [bot("Ancienne question ?"), {"event": "user"}], 6).question is None
+
+
+# -- the web client's routes, through the channel's real blueprint ----------------------
+
+_apps = itertools.count()
+
+
+@pytest.fixture
+def ask_channel(monkeypatch):
+    """``await ask_channel(method, path, settings, **httpx_options)``: one request to
+    ``/webhooks/voice<path>`` on a Sanic app that serves only this channel."""
+    # Test mode lets Sanic start several apps in one process (one per call here).
+    monkeypatch.setattr(Sanic, "test_mode", True)
+
+    async def no_bot(_message):
+        raise AssertionError("the web client's routes must not reach Rasa")
+
+    async def ask(method: str, path: str, settings: VoiceSettings = VoiceSettings(), **options) -> httpx.Response:
+        app = Sanic(f"voice_channel_test_{next(_apps)}")
+        app.blueprint(VoiceInput(settings).blueprint(no_bot), url_prefix="/webhooks/voice")
+        # httpx's ASGI transport sends no lifespan events: do what Sanic's startup does.
+        await app._startup()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://clinique.test") as client:
+            return await client.request(method, f"/webhooks/voice{path}", **options)
+
+    return ask
+
+
+@pytest.mark.asyncio
+async def test_web_page_loads_without_the_token_the_api_requires(ask_channel):
+    with_token = VoiceSettings(token="s3cret")
+    page = await ask_channel("GET", "/client", with_token)
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.headers["cache-control"] == "no-cache"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert '<html lang="fr">' in page.text
+    assert (await ask_channel("GET", "/client/client.js", with_token)).status_code == 200
+    turn = {"json": {"sender": "web-test", "message": "bonjour"}}
+    refused = await ask_channel("POST", "/webhook", with_token, **turn)
+    assert refused.status_code == 401 and refused.json() == {"error": "missing or wrong token"}
+
+
+@pytest.mark.parametrize(
+    "name, content_type",
+    [
+        ("client.js", "text/javascript; charset=utf-8"),
+        ("recorder-worklet.js", "text/javascript; charset=utf-8"),
+        ("client.css", "text/css; charset=utf-8"),
+    ],
+)
+@pytest.mark.asyncio
+async def test_web_client_files_have_their_content_type(ask_channel, name, content_type):
+    served = await ask_channel("GET", f"/client/{name}")
+    assert served.status_code == 200
+    assert served.headers["content-type"] == content_type
+    assert served.headers["x-content-type-options"] == "nosniff"
+    again = await ask_channel("GET", f"/client/{name}", headers={"If-None-Match": served.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+
+
+@pytest.mark.asyncio
+async def test_only_the_web_clients_own_files_are_served(ask_channel):
+    for name in ("channel.py", "..%2Fchannel.py", "web_client.py", "CLIENT.JS"):
+        assert (await ask_channel("GET", f"/client/{name}")).status_code == 404, name
+
+
+@pytest.mark.asyncio
+async def test_a_trailing_slash_leads_back_to_the_page_with_its_query(ask_channel):
+    redirect = await ask_channel("GET", "/client/?token=abc")
+    assert redirect.status_code == 302
+    assert redirect.headers["location"] == "../client?token=abc"

@@ -7,6 +7,10 @@ Routes:
 - ``POST /audio``: ``multipart/form-data`` with ``sender`` and an ``audio`` file
   (WAV, FLAC, OGG/Opus, WebM, MP3); answers the transcript, the replies and all
   replies spoken in one WAV.
+- ``GET /client``: the web page for patients and staff (hold-to-talk microphone and a
+  text box); its CSS and JavaScript modules are under ``GET /client/<file>``. These
+  need no token, so the page can load; it sends ``?token=`` from its own address to
+  the routes above as ``Authorization: Bearer``.
 
 Settings come from this channel's section of ``credentials.yml`` and are checked
 once, at start (an invalid value stops Rasa with a clear message).
@@ -35,6 +39,7 @@ from sanic.response import HTTPResponse
 from voice_channel.audio.decode import AudioTooLarge, AudioTooLong, UnsupportedAudio
 from voice_channel.dialogue_hint import hint_from_tracker
 from voice_channel.speech_turn import SpeechTurn
+from voice_channel.web_client import PAGE, web_file_response
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +184,20 @@ class VoiceInput(RestInput):
             except UnsupportedAudio as error:
                 return _error(415, f"audio could not be decoded: {error}")
             return response.json(result.as_json(sender))
+
+        # No token check on the web client: the page and its code hold no secret, and
+        # every call it makes goes to the routes above, which do check it.
+        @blueprint.route("/client", methods=["GET"])
+        async def web_page(request: Request) -> HTTPResponse:
+            return web_file_response(PAGE, request.headers.get("If-None-Match"))
+
+        @blueprint.route("/client/<name>", methods=["GET"])
+        async def web_file(request: Request, name: str) -> HTTPResponse:
+            if not name:  # ``/client/``: the page's relative links only work without the slash
+                query = f"?{request.query_string}" if request.query_string else ""
+                return response.redirect(f"../client{query}")
+            found = web_file_response(name, request.headers.get("If-None-Match"))
+            return found if found is not None else _error(404, f"no file {name!r} in the web client")
 
         return blueprint
 
