@@ -61,6 +61,10 @@ KEY_GAP_S = 0.2  # between two DTMF keys (a tone is ~100 ms, plus the finger)
 MAX_RECEIVE_BYTES = 1 << 20
 
 
+# How long after a bot text without audio the reply still waits for its speech.
+AUDIO_GRACE_S = 5.0
+
+
 class BotSilent(asyncio.TimeoutError):
     """The bot did not start (or finish) speaking within the time given."""
 
@@ -488,6 +492,9 @@ class SimulatedCaller:
                 break
             if reply.heard_anything:
                 quiet_since = max(self._play_end, reply.last_media_at or 0.0)
+                if reply.last_media_at is None and reply.last_bot_event_at is not None:
+                    # The bot's text comes before its speech: give synthesis time.
+                    quiet_since = max(quiet_since, reply.last_bot_event_at + AUDIO_GRACE_S)
                 if now >= quiet_since + settle and not self._pending_marks:
                     break
                 wake = min(deadline, quiet_since + settle if not self._pending_marks

@@ -5,7 +5,10 @@ kept in the SQL tracker store, then presses Ctrl-C and checks nothing is left.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
+import os
 import time
 from datetime import date, datetime, timedelta, timezone
 
@@ -15,9 +18,11 @@ import requests
 from sqlalchemy import create_engine, text
 
 from actions.clinic_config import load_clinic_config
-from actions.spoken_french import say_date
+from actions.spoken_french import say_date, say_time
 from tests.audio_fixtures import espeak_wav
+from tests.phone_caller import SimulatedCaller
 from voice_channel.audio.wav import encode_wav
+from voice_channel.speech_turn import NOT_HEARD
 from tests.stack import Stack, alive, port_is_open, running_stack
 
 pytestmark = pytest.mark.e2e
@@ -263,6 +268,143 @@ def test_booking_by_voice_ends_with_the_row_in_the_database(stack):
     assert turn["transcript"] == "oui", turn  # snapped: a confirmation was asked
     assert turn["messages"][-1]["text"].startswith("C'est noté. Votre rendez-vous est le "), turn
     assert appointments_of(stack, "482715") == [("martin", utc_naive(day, 15, 0), "booked")]
+
+
+# -- the phone line: a simulated caller on the media stream, in real time -------------
+
+PHONE_QUESTION_TIMEOUT = 60
+PHONE_BOOKING_FORMAT = os.environ.get("PHONE_BOOKING_FORMAT", "l16")
+
+
+def stream_url(stack: Stack) -> str:
+    return f"ws://127.0.0.1:{stack.env['RASA_PORT']}/webhooks/voice/stream"
+
+
+RE_PROMPTS = (NOT_HEARD, "pas bien compris")
+
+
+async def answer(call: SimulatedCaller, phrasings: tuple, expected: str):
+    """Say the first phrasing, and the next ones while the bot asks to repeat or to
+    rephrase, as a caller would, until its reply contains ``expected``."""
+    for words in phrasings:
+        await call.say(words)
+        reply = await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
+        if expected in reply.text:
+            return reply
+        assert any(r in reply.text for r in RE_PROMPTS), (words, reply.transcripts, reply.texts)
+    raise AssertionError(f"{phrasings} never led to {expected!r}: {reply.transcripts} {reply.texts}")
+
+
+def test_phone_booking_by_voice_and_keypad_ends_with_the_row(stack):
+    """A whole booking over µ-law 8 kHz frames sent in real time: the request, the
+    names, the day, the pick among the offers and the confirmation are spoken; the
+    patient ID and the phone number are typed on the keypad, as the bot offers."""
+
+    async def call_the_clinic():
+        async with SimulatedCaller.connect(stream_url(stack), caller="+33642153399",
+                                           media_format=PHONE_BOOKING_FORMAT) as call:
+            greeting = await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
+            assert "Que puis-je faire pour vous" in greeting.text
+            assert greeting.audio_seconds > 2
+            await answer(call, ("je voudrais prendre rendez-vous", "bonjour, je voudrais prendre un "
+                                "rendez-vous", "je veux prendre rendez-vous"), "nom de famille")
+            await answer(call, ("Je m'appelle Blanc", "Blanc", "Je m'appelle Blanc"), "prénom")
+            asked = await answer(call, ("Paul", "Je m'appelle Paul", "Paul"), "dossier")
+            assert "taper votre numéro sur le clavier" in asked.text
+            await call.press("735902#")
+            asked = await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
+            assert "téléphone" in asked.text and "clavier" in asked.text, asked.texts
+            await call.press("0642153399#")
+            assert "Quel jour" in (await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)).text
+            offers = await answer(call, ("jeudi après-midi",) * 3, "Je peux vous proposer")
+            readback = await answer(call, ("le premier, s'il vous plaît", "le premier",
+                                           "le premier, s'il vous plaît"), "Je récapitule")
+            assert "Paul Blanc, dossier 7 3 5 9 0 2" in readback.text, readback.texts
+            done = await answer(call, ("oui, je confirme", "oui", "oui, je confirme"), "C'est noté")
+            return offers, done, call.latencies
+
+    offers, done, latencies = asyncio.run(call_the_clinic())
+    rows = appointments_of(stack, "735902")
+    assert len(rows) == 1 and rows[0][0] == "martin" and rows[0][2] == "booked", rows
+    assert offers.text.index(local_hour(rows[0][1])) < offers.text.index(" ou ")  # the first
+    assert latencies and max(latencies) < 10
+
+
+def local_hour(start_utc: datetime) -> str:
+    """How the bot says an appointment's hour ("14 heures", "midi")."""
+    clinic = load_clinic_config()
+    return say_time(start_utc.replace(tzinfo=timezone.utc).astimezone(clinic.timezone))
+
+
+def test_phone_barge_in_stops_the_bot_and_handles_the_caller(stack):
+    async def interrupt_the_greeting():
+        async with SimulatedCaller.connect(stream_url(stack), caller="+33600000001") as call:
+            await asyncio.sleep(2.0)  # the greeting lasts about 9 s
+            assert call.bot_speaking
+            await call.say("je voudrais prendre rendez-vous")
+            return await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
+
+    reply = asyncio.run(interrupt_the_greeting())
+    # The server paces its audio two frames ahead, so the clear drops little on the
+    # client side: what proves the cut is the clear itself, then the answer.
+    assert reply.clears >= 1, reply
+    # The interruption is handled as the caller's turn: heard (and answered) or re-prompted.
+    assert reply.transcripts or NOT_HEARD in reply.text, reply
+    assert reply.texts[-1] != reply.texts[0], reply.texts  # an answer after the greeting
+
+
+def test_phone_silence_two_reprompts_then_goodbye_and_hang_up(stack):
+    async def stay_silent():
+        async with SimulatedCaller.connect(stream_url(stack), caller="+33600000002") as call:
+            await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
+            heard = []
+            while not call.closed:
+                reply = await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
+                heard.extend(reply.texts)
+                if reply.closed:
+                    break
+            return heard, await call.wait_closed(10)
+
+    heard, closed = asyncio.run(stay_silent())
+    assert heard.count("Êtes-vous toujours là ?") == 2, heard
+    assert heard[-1].endswith("Au revoir.") and closed, heard
+
+
+def test_phone_bad_frames_are_survived_and_the_next_call_is_answered(stack):
+    import websockets
+
+    async def misbehave_then_call():
+        async with websockets.connect(stream_url(stack)) as ws:
+            for frame in ("not json", "[1, 2]", '{"event": "nonsense"}',
+                          '{"event": "media", "media": {"payload": "AAAA"}}'):
+                await ws.send(frame)
+            await ws.send(json.dumps({"event": "start", "start": {
+                "streamSid": "MZbad", "callSid": "CAbad",
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 44100, "channels": 1}}}))
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 10)  # a wrong sample rate ends the call
+        async with websockets.connect(stream_url(stack)) as ws:
+            await ws.send('{"event": "connected"}')
+            await ws.send(json.dumps({"event": "start", "start": {
+                "streamSid": "MZvanish", "callSid": "CAvanish",
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}))
+            await ws.send('{"event": "media", "media": {"payload": "%%%"}}')
+            # and the client vanishes without "stop"
+        async with SimulatedCaller.connect(stream_url(stack), caller="+33600000003") as call:
+            return await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
+
+    greeting = asyncio.run(misbehave_then_call())
+    assert "Que puis-je faire pour vous" in greeting.text
+
+
+def test_twilio_incoming_call_answers_twiml_connecting_the_stream(stack):
+    reply = requests.post(f"{stack.rasa_url}/webhooks/voice/twilio/incoming",
+                          data={"From": "+33612345678", "CallSid": "CA123"}, timeout=10)
+    assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/xml")
+    port = stack.env["RASA_PORT"]
+    assert f'<Stream url="wss://127.0.0.1:{port}/webhooks/voice/stream">' in reply.text
+    assert '<Parameter name="caller" value="+33612345678"' in reply.text
+    assert reply.text.index("</Connect>") < reply.text.index("<Hangup")
 
 
 def test_ctrl_c_stops_every_process_and_frees_the_ports(stack):

@@ -11,6 +11,9 @@ Routes:
   text box); its CSS and JavaScript modules are under ``GET /client/<file>``. These
   need no token, so the page can load; it sends ``?token=`` from its own address to
   the routes above as ``Authorization: Bearer``.
+- ``POST /twilio/incoming``: Twilio's incoming-call webhook; answers TwiML that
+  connects the call to the media stream (see :mod:`voice_channel.phone_line`).
+- ``WebSocket /stream``: a live call in the Twilio Media Streams protocol.
 
 Settings come from this channel's section of ``credentials.yml`` and are checked
 once, at start (an invalid value stops Rasa with a clear message).
@@ -20,9 +23,10 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import (
     CollectingOutputChannel,
@@ -38,7 +42,10 @@ from sanic.response import HTTPResponse
 
 from voice_channel.audio.decode import AudioTooLarge, AudioTooLong, UnsupportedAudio
 from voice_channel.dialogue_hint import hint_from_tracker
+from voice_channel.phone_line import add_phone_routes
 from voice_channel.speech_turn import SpeechTurn
+from voice_channel.telephony.incoming_call import TwilioLineSettings
+from voice_channel.telephony.phone_call import PhoneCallSettings
 from voice_channel.web_client import PAGE, web_file_response
 
 logger = logging.getLogger(__name__)
@@ -59,6 +66,12 @@ class VoiceSettings:
     max_audio_mb: float = 10.0
     max_audio_seconds: float = 60.0
     token: Optional[str] = None
+    # Phone line (Twilio Media Streams). Without an account SID and auth token, calls
+    # still work over the stream; a handoff then sends the client a transfer event.
+    twilio_account_sid: Optional[str] = None  # or TWILIO_ACCOUNT_SID
+    twilio_auth_token: Optional[str] = None  # or TWILIO_AUTH_TOKEN; signs Twilio's requests
+    public_url: Optional[str] = None  # https://host Twilio calls; else from the request
+    phone: Optional[Dict[str, Any]] = None  # PhoneCallSettings overrides (end_of_turn_ms…)
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "VoiceSettings":
@@ -71,7 +84,22 @@ class VoiceSettings:
             value = getattr(settings, name)
             if not isinstance(value, (int, float)) or value <= 0:
                 raise InvalidVoiceConfig(f"voice channel: {name} must be a positive number")
+        settings.phone_call_settings()  # fail at start, not at the first call
         return settings
+
+    def phone_call_settings(self) -> PhoneCallSettings:
+        options = self.phone or {}
+        if not isinstance(options, dict):
+            raise InvalidVoiceConfig("voice channel: phone must be a mapping of settings")
+        unknown = set(options) - set(PhoneCallSettings.__dataclass_fields__)
+        if unknown:
+            raise InvalidVoiceConfig(f"voice channel: unknown phone setting(s) {sorted(unknown)}")
+        return PhoneCallSettings(**options)
+
+    def twilio_credentials(self) -> Tuple[Optional[str], Optional[str]]:
+        """(account SID, auth token), from credentials.yml or the environment."""
+        return (self.twilio_account_sid or os.environ.get("TWILIO_ACCOUNT_SID") or None,
+                self.twilio_auth_token or os.environ.get("TWILIO_AUTH_TOKEN") or None)
 
 
 class VoiceInput(RestInput):
@@ -199,6 +227,17 @@ class VoiceInput(RestInput):
             found = web_file_response(name, request.headers.get("If-None-Match"))
             return found if found is not None else _error(404, f"no file {name!r} in the web client")
 
+        account_sid, auth_token = self.settings.twilio_credentials()
+        add_phone_routes(
+            blueprint,
+            engines=self.speech_turn,
+            ask_rasa=ask_rasa,
+            hint_for=self._hint_for,
+            twilio=TwilioLineSettings(auth_token=auth_token, public_url=self.settings.public_url),
+            account_sid=account_sid,
+            call_settings=self.settings.phone_call_settings(),
+            authorized=self._authorized,
+        )
         return blueprint
 
     async def _hint_for(self, request: Request, sender: str):
