@@ -31,6 +31,8 @@ pytestmark = pytest.mark.e2e
 # souhaite un rendez-vous."); "je voudrais prendre" often came out as "je vous réponds à".
 SPOKEN_REQUEST = "Bonjour, je souhaite prendre un rendez-vous."
 SCREENSHOT = PROJECT_ROOT / "results" / "screenshots" / "web_client.png"
+HANDS_FREE_SCREENSHOT = PROJECT_ROOT / "results" / "screenshots" / "web_client_handsfree.png"
+GREETING_END = "Que puis-je faire pour vous"
 # A name that resolves to this machine but is not "localhost": a plain-http page
 # there is not a secure context, so browsers refuse it the microphone.
 INSECURE_HOST = "clinique.test"
@@ -124,6 +126,14 @@ class ClientPage:
 
     def new_conversation(self) -> None:
         self.driver.find_element(By.ID, "new-conversation").click()
+
+    def toggle_call(self) -> None:
+        self.driver.find_element(By.ID, "call").click()
+
+    def call_button(self) -> Tuple[str, str]:
+        """(label, aria-pressed) of the hands-free button."""
+        button = self.driver.find_element(By.ID, "call")
+        return button.text, button.get_attribute("aria-pressed")
 
     # -- waiting ------------------------------------------------------------------
 
@@ -267,6 +277,82 @@ def test_silence_shows_nothing_heard_and_the_reprompt(other_browser, client_url,
     page.hold_microphone(quiet.hold_seconds)
     page.wait_for_bot()
     assert page.chat() == [("user unheard", "(aucune parole reconnue)"), ("bot", NOT_HEARD)]
+
+
+# -- hands-free ------------------------------------------------------------------------------
+
+
+def test_hands_free_call_greets_hears_and_answers_then_hangs_up(other_browser, client_url, tmp_path):
+    # The microphone file starts when the call opens it: the caller lets the greeting
+    # begin, speaks over it (the server then sends `clear`), and stays quiet.
+    samples = np.concatenate([silence(2.0), speech_16k(SPOKEN_REQUEST, lead_silence=0, tail_silence=0), silence(6.0)])
+    caller = fake_microphone(tmp_path, samples)
+    page = ClientPage(other_browser(caller.wav), client_url).open()
+    page.record_states()
+    page.toggle_call()
+    page.wait_for(lambda: page.state() != "call-connecting", 30, "the call to connect")
+    assert page.call_button() == ("Raccrocher", "true")
+    page.wait_for(lambda: any(k == "bot" and GREETING_END in t for k, t in page.chat()), ANSWER_TIMEOUT_S,
+                  "the greeting")
+
+    def heard_and_answered() -> bool:
+        chat = page.chat()
+        users = [i for i, (kind, _) in enumerate(chat) if kind.startswith("user")]
+        answered = bool(users) and any(kind == "bot" for kind, _ in chat[users[0] + 1:])
+        return answered or any(kind == "bot" and "répéter" in text for kind, text in chat)
+
+    page.wait_for(heard_and_answered, ANSWER_TIMEOUT_S, "the caller's words and the cabinet's answer")
+    chat = page.chat()
+    said = [text for kind, text in chat if kind == "user"]
+    answers = [text for kind, text in chat if kind == "bot"][1:]
+    if said:  # Whisper heard it: the booking goes on (or, misheard, a re-prompt)
+        assert "rendez-vous" in said[0].lower() or any("répéter" in a for a in answers), chat
+    assert any("nom de famille" in a or "répéter" in a for a in answers) or said, chat
+    assert page.alert() == ""
+    page.save_screenshot(tmp_path / "web_client_handsfree.png", HANDS_FREE_SCREENSHOT)
+
+    page.toggle_call()  # hang up
+    page.wait_for(lambda: page.state() == "call-ended", 10, "the call to end")
+    assert page.status_text() == "Appel terminé"
+    assert page.chat()[-1] == ("note", "L'appel est terminé.")
+    assert page.call_button() == ("Conversation mains libres", "false")
+    states = page.states()
+    assert states[:2] == ["call-connecting", "call-online"], states
+    assert "call-speaking" in states and states[-1] == "call-ended", states
+    assert page.alert() == ""
+    # Push-to-talk and typing are usable again.
+    assert page.driver.find_element(By.ID, "mic").get_attribute("aria-disabled") == "false"
+    page.type_message("bonjour")
+    page.wait_for(lambda: page.chat()[-1][0] == "bot", ANSWER_TIMEOUT_S, "the typed turn's answer")
+
+
+def test_hands_free_call_with_the_microphone_refused_is_explained(other_browser, client_url, stack):
+    driver = other_browser()
+    driver.execute_cdp_cmd(
+        "Browser.setPermission",
+        {"permission": {"name": "microphone"}, "setting": "denied", "origin": stack.rasa_url},
+    )
+    page = ClientPage(driver, client_url).open()
+    page.toggle_call()
+    page.wait_for(page.alert, 10, "an alert")
+    assert page.alert().startswith("L'accès au microphone est refusé.")
+    assert page.state() == "idle" and page.chat() == []
+    assert page.call_button() == ("Conversation mains libres", "false")
+
+
+def test_hands_free_call_to_an_unreachable_server_is_explained(other_browser, client_url, tmp_path):
+    quiet = fake_microphone(tmp_path, silence(2.0))
+    page = ClientPage(other_browser(quiet.wav), client_url).open()
+    page.driver.execute_cdp_cmd("Network.enable", {})
+    # Blocked URLs do not apply to WebSockets; an offline network does.
+    page.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    page.toggle_call()
+    page.wait_for(page.alert, 30, "an alert")
+    assert page.alert() == (
+        "Le serveur du cabinet est injoignable. Vérifiez votre connexion, puis réessayez dans un instant."
+    )
+    assert page.state() == "idle" and page.chat() == []
 
 
 # -- typing ---------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ WEB_FILES: Dict[str, str] = {
     "client.css": _CSS,
     "client.js": _JS,
     "api.js": _JS,
+    "call.js": _JS,
     "player.js": _JS,
     "recorder.js": _JS,
     "recorder-worklet.js": _JS,

@@ -29,6 +29,19 @@ export function sendText(sender, message) {
   });
 }
 
+/**
+ * The hands-free call's WebSocket address: the channel's `stream` route, on this
+ * page's host, `wss://` when the page is https (`ws://` otherwise), with the page's
+ * `?token=` (a WebSocket cannot carry an Authorization header from a browser).
+ */
+export function callUrl() {
+  const url = new URL("stream", CHANNEL);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const token = new URLSearchParams(window.location.search).get("token");
+  if (token) url.searchParams.set("token", token);
+  return url.href;
+}
+
 async function call(path, init) {
   let response;
   try {

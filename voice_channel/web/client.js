@@ -1,6 +1,7 @@
-// The page: hold the button to speak, or type; the conversation shows as a chat and
-// the cabinet's answers are played back.
+// The page: hold the button to speak, or type, or call hands-free; the conversation
+// shows as a chat and the cabinet's answers are played back.
 import { ApiError, sendSpeech, sendText } from "./api.js";
+import { HandsFreeCall } from "./call.js";
 import { Player } from "./player.js";
 import { Recorder, microphoneUnavailableReason } from "./recorder.js";
 
@@ -12,7 +13,14 @@ const STATUS = {
   listening: "À l'écoute",
   thinking: "Réflexion…",
   speaking: "Le cabinet vous répond",
+  // The hands-free call.
+  "call-connecting": "Appel en cours de connexion…",
+  "call-online": "En ligne : parlez quand vous voulez",
+  "call-speaking": "Le cabinet vous répond",
+  "call-ended": "Appel terminé",
 };
+const CALL_LABEL = { off: "Conversation mains libres", on: "Raccrocher" };
+const IN_CALL = new Set(["call-connecting", "call-online", "call-speaking"]);
 const MIC_LABEL = {
   idle: "Maintenir pour parler",
   listening: "Relâcher pour envoyer",
@@ -33,6 +41,8 @@ const ui = {
   text: document.getElementById("text-input"),
   send: document.getElementById("text-send"),
   newConversation: document.getElementById("new-conversation"),
+  call: document.getElementById("call"),
+  callLabel: document.getElementById("call-label"),
 };
 
 const recorder = new Recorder();
@@ -40,6 +50,7 @@ const player = new Player();
 let sender = sessionStorage.getItem(SENDER_KEY) ?? newSender();
 let state = "idle";
 let recording = null; // the turn being recorded: { started: Promise<boolean>, timer }
+let call = null; // the hands-free call in progress, if any
 
 // -- conversation ----------------------------------------------------------------
 
@@ -52,6 +63,7 @@ function newSender() {
 }
 
 function startNewConversation() {
+  call?.hangUp();
   player.stop();
   if (recording) {
     clearTimeout(recording.timer);
@@ -74,7 +86,13 @@ function setState(next) {
   document.body.dataset.state = next;
   ui.mic.setAttribute("aria-pressed", String(next === "listening"));
   ui.micLabel.textContent = MIC_LABEL[next === "listening" ? "listening" : "idle"];
-  ui.send.disabled = next === "thinking";
+  // During a hands-free call the other ways of talking wait: one conversation at a time.
+  const inCall = IN_CALL.has(next);
+  ui.send.disabled = next === "thinking" || inCall;
+  ui.mic.setAttribute("aria-disabled", String(Boolean(microphoneProblem) || inCall));
+  ui.call.setAttribute("aria-pressed", String(inCall));
+  ui.callLabel.textContent = CALL_LABEL[inCall ? "on" : "off"];
+  ui.call.disabled = next === "thinking" || next === "listening";
 }
 
 function addBubble(kind, author, text) {
@@ -150,7 +168,7 @@ async function exchange(request, show) {
 }
 
 function press() {
-  if (recording || !(state === "idle" || state === "speaking")) return;
+  if (recording || !(state === "idle" || state === "speaking" || state === "call-ended")) return;
   if (ui.mic.getAttribute("aria-disabled") === "true") return;
   player.stop(); // the user speaks over the cabinet: let them
   hideAlert();
@@ -193,7 +211,7 @@ async function release() {
 async function sendTyped(event) {
   event.preventDefault();
   const message = ui.text.value.trim();
-  if (!message || recording || state === "thinking") return;
+  if (!message || recording || state === "thinking" || IN_CALL.has(state)) return;
   player.stop();
   hideAlert();
   const sent = await exchange(() => sendText(sender, message), (messages) => {
@@ -202,6 +220,62 @@ async function sendTyped(event) {
     return messages.filter((m) => m.audio).map((m) => m.audio);
   });
   if (sent) ui.text.value = ""; // on failure the text stays, to be sent again
+}
+
+// -- the hands-free call ---------------------------------------------------------------------
+
+function note(text) {
+  addBubble("note", "Appel", text);
+}
+
+async function toggleCall() {
+  if (call) {
+    call.hangUp();
+    return;
+  }
+  if (microphoneProblem) {
+    showAlert(microphoneProblem);
+    return;
+  }
+  if (recording || state === "thinking") return;
+  player.stop();
+  hideAlert();
+  setState("call-connecting");
+  const current = new HandsFreeCall({
+    transcript: (text) => {
+      if (call === current) showUserTurn(text);
+    },
+    bot: (text) => {
+      if (call === current) addBubble("bot", "Le cabinet", text);
+    },
+    transfer: (number) => {
+      if (call === current) {
+        note(number ? `Je vous passe l'accueil au ${number}.` : "Je vous passe l'accueil.");
+      }
+    },
+    speaking: (on) => {
+      if (call === current && state !== "call-connecting") setState(on ? "call-speaking" : "call-online");
+    },
+    ended: (reason, error) => {
+      if (call !== current) return;
+      call = null;
+      setState("call-ended");
+      if (reason === "error") showAlert(error.message);
+      else if (reason !== "transfer") note("L'appel est terminé.");
+    },
+  });
+  call = current;
+  try {
+    await current.start();
+  } catch (error) {
+    if (call !== current) return; // hung up meanwhile
+    call = null;
+    setState("idle");
+    if (!(error instanceof Error) || !error.message) console.error(error);
+    showAlert(error?.message || "L'appel n'a pas pu démarrer. Merci de réessayer.");
+    return;
+  }
+  if (call === current && state === "call-connecting") setState("call-online");
 }
 
 // -- wiring ----------------------------------------------------------------------------
@@ -236,9 +310,12 @@ document.addEventListener("visibilitychange", () => {
 
 ui.form.addEventListener("submit", sendTyped);
 ui.newConversation.addEventListener("click", startNewConversation);
+ui.call.addEventListener("click", toggleCall);
+window.addEventListener("pagehide", () => call?.hangUp());
 
 setState("idle");
 if (microphoneProblem) {
   ui.mic.setAttribute("aria-disabled", "true");
+  ui.call.setAttribute("aria-disabled", "true");
   showAlert(microphoneProblem);
 }

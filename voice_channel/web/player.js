@@ -37,3 +37,85 @@ export class Player {
     });
   }
 }
+
+/**
+ * The hands-free call's speaker: the cabinet's voice arrives as 20 ms frames of 16 kHz
+ * PCM, paced in real time by the server, and each frame is scheduled on the Web Audio
+ * clock right after the previous one (AudioBufferSourceNodes back to back), so the
+ * speech plays without gaps. `stop()` (the server's `clear`: the caller spoke over the
+ * cabinet) silences it at once and drops what was scheduled.
+ */
+export class StreamPlayer {
+  // Kept ahead of the clock when playback (re)starts, to absorb the network's jitter.
+  static LEAD_S = 0.08;
+
+  #context;
+  #sources = new Set();
+  #until = 0; // context time at which the scheduled audio ends
+  #onSpeaking;
+  #quietTimer = null;
+
+  /** `onSpeaking(true|false)`: the cabinet's voice starts or stops being heard. */
+  constructor(context, onSpeaking = () => {}) {
+    this.#context = context;
+    this.#onSpeaking = onSpeaking;
+  }
+
+  get speaking() {
+    return this.#until > this.#context.currentTime;
+  }
+
+  /** The context time at which the scheduled audio ends. */
+  get until() {
+    return this.#until;
+  }
+
+  /** Schedules `samples` (Float32Array at `rate` Hz) after what is already scheduled. */
+  enqueue(samples, rate) {
+    if (samples.length === 0) return;
+    const context = this.#context;
+    const buffer = context.createBuffer(1, samples.length, rate);
+    buffer.copyToChannel(samples, 0);
+    const source = context.createBufferSource();
+    source.buffer = buffer;
+    source.connect(context.destination);
+    const wasSpeaking = this.speaking;
+    const at = Math.max(this.#until, context.currentTime + (wasSpeaking ? 0 : StreamPlayer.LEAD_S));
+    source.start(at);
+    this.#until = at + buffer.duration;
+    this.#sources.add(source);
+    source.onended = () => this.#sources.delete(source);
+    if (!wasSpeaking) this.#onSpeaking(true);
+    this.#watchEnd();
+  }
+
+  /** Stops at once and forgets everything scheduled. */
+  stop() {
+    for (const source of this.#sources) {
+      source.onended = null;
+      try {
+        source.stop();
+      } catch {
+        // never started: nothing to stop
+      }
+      source.disconnect();
+    }
+    this.#sources.clear();
+    const wasSpeaking = this.speaking;
+    this.#until = 0;
+    clearTimeout(this.#quietTimer);
+    this.#quietTimer = null;
+    if (wasSpeaking) this.#onSpeaking(false);
+  }
+
+  // Tells when the last scheduled sample has played (re-armed by each new frame).
+  #watchEnd() {
+    clearTimeout(this.#quietTimer);
+    const left = this.#until - this.#context.currentTime;
+    this.#quietTimer = setTimeout(() => {
+      this.#quietTimer = null;
+      if (this.speaking) this.#watchEnd();
+      else this.#onSpeaking(false);
+    }, Math.max(0, left * 1000) + 50);
+  }
+}

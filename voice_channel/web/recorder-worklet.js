@@ -1,13 +1,15 @@
 // Runs on the audio thread: hands the microphone's samples (mixed to mono) to the page.
 // Samples go out in blocks of 4096 frames rather than every 128-frame render quantum,
-// to keep the messages few.
+// to keep the messages few; the hands-free call asks for smaller blocks
+// (`processorOptions.blockFrames`), for less delay.
 
 const BLOCK_FRAMES = 4096;
 
 class CaptureProcessor extends AudioWorkletProcessor {
-  constructor() {
+  constructor(options) {
     super();
-    this.block = new Float32Array(BLOCK_FRAMES);
+    this.block = new Float32Array(options?.processorOptions?.blockFrames ?? BLOCK_FRAMES);
+    this.continuous = Boolean(options?.processorOptions?.continuous);
     this.filled = 0;
     // The page asks for the last, partial block when the user lets go of the button;
     // "flushed" tells it that every sample has been sent.
@@ -21,13 +23,23 @@ class CaptureProcessor extends AudioWorkletProcessor {
 
   process(inputs) {
     const channels = inputs[0];
-    if (channels.length === 0) return true; // no microphone connected yet
+    if (channels.length === 0) {
+      // No microphone connected (yet), or its track has ended. A call keeps sending
+      // silence, as a phone line does; a push-to-talk turn just waits.
+      if (this.continuous) {
+        for (let i = 0; i < 128; i++) {
+          this.block[this.filled++] = 0;
+          if (this.filled === this.block.length) this.send();
+        }
+      }
+      return true;
+    }
     const frames = channels[0].length;
     for (let i = 0; i < frames; i++) {
       let sum = 0;
       for (const channel of channels) sum += channel[i];
       this.block[this.filled++] = sum / channels.length;
-      if (this.filled === BLOCK_FRAMES) this.send();
+      if (this.filled === this.block.length) this.send();
     }
     return true;
   }

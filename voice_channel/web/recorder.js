@@ -135,7 +135,7 @@ export class Recorder {
   }
 }
 
-async function createCaptureNode(context, onBlock) {
+async function createCaptureNode(context, onBlock, blockFrames = 4096, continuous = false) {
   // A muted path to the output: browsers only run the nodes that lead to it.
   const mute = context.createGain();
   mute.gain.value = 0;
@@ -143,7 +143,7 @@ async function createCaptureNode(context, onBlock) {
   if (context.audioWorklet) {
     try {
       await context.audioWorklet.addModule(new URL("./recorder-worklet.js", import.meta.url));
-      const node = new AudioWorkletNode(context, "capture");
+      const node = new AudioWorkletNode(context, "capture", { processorOptions: { blockFrames, continuous } });
       let flushed = () => {};
       node.port.onmessage = (event) => (event.data === "flushed" ? flushed() : onBlock(event.data));
       node.connect(mute);
@@ -157,10 +157,63 @@ async function createCaptureNode(context, onBlock) {
       console.warn("AudioWorklet indisponible, enregistrement par ScriptProcessor.", error);
     }
   }
-  const node = context.createScriptProcessor(4096, 1, 1);
+  const node = context.createScriptProcessor(blockFrames, 1, 1);
   node.onaudioprocess = (event) => onBlock(new Float32Array(event.inputBuffer.getChannelData(0)));
   node.connect(mute);
   return { node, flush: async () => {} };
+}
+
+// The microphone for a hands-free call. Unlike push-to-talk, the cabinet's voice plays
+// through the speakers while the microphone is open, so the browser's echo cancellation
+// is on: without it the bot would hear itself and cut its own sentences (barge-in).
+// Noise suppression and gain control stay off, as for push-to-talk (see RAW_MICROPHONE).
+const CALL_MICROPHONE = { ...RAW_MICROPHONE, echoCancellation: true };
+const CALL_BLOCK_FRAMES = 1024; // ~21 ms at 48 kHz: the call hears the caller promptly
+
+/**
+ * The microphone streamed continuously, in `context` (the call's AudioContext, which
+ * also plays the cabinet's voice: one clock for both): `onBlock(Float32Array)` gets
+ * its samples, mono, at `context.sampleRate`.
+ */
+export class MicrophoneStream {
+  #stream = null;
+  #source = null;
+  #capture = null;
+
+  /** Opens the microphone; throws MicrophoneError with a French message. */
+  static async open(context, onBlock) {
+    const unavailable = microphoneUnavailableReason();
+    if (unavailable) throw new MicrophoneError(unavailable);
+    const microphone = new MicrophoneStream();
+    try {
+      microphone.#stream = await navigator.mediaDevices.getUserMedia({ audio: CALL_MICROPHONE });
+    } catch (error) {
+      throw new MicrophoneError(explain(error), { cause: error });
+    }
+    try {
+      if (context.state !== "running") await context.resume();
+      microphone.#capture = await createCaptureNode(context, onBlock, CALL_BLOCK_FRAMES, true);
+    } catch (error) {
+      microphone.close();
+      throw new MicrophoneError(
+        "L'appel n'a pas pu démarrer dans ce navigateur. Réessayez, ou utilisez le bouton " +
+          "« Maintenir pour parler ».",
+        { cause: error },
+      );
+    }
+    microphone.#source = context.createMediaStreamSource(microphone.#stream);
+    microphone.#source.connect(microphone.#capture.node);
+    return microphone;
+  }
+
+  close() {
+    this.#source?.disconnect();
+    this.#source = null;
+    this.#capture?.node.disconnect();
+    this.#capture = null;
+    this.#stream?.getTracks().forEach((track) => track.stop());
+    this.#stream = null;
+  }
 }
 
 function concatenate(blocks) {
