@@ -41,7 +41,7 @@ import json
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Protocol, Tuple
 
 import numpy as np
@@ -74,6 +74,9 @@ GREET = "/greet"
 STILL_THERE = "Êtes-vous toujours là ?"
 GOODBYE = "Je n'entends plus rien. Au revoir."
 KEYPAD_OFFER = "Vous pouvez aussi taper votre numéro sur le clavier, puis la touche dièse."
+# Said when the dialogue answers a turn with nothing: on a phone line, silence after
+# the caller has spoken sounds like a dead line.
+NOT_UNDERSTOOD = "Excusez-moi, je n'ai pas bien compris. Pouvez-vous le dire autrement ?"
 APOLOGY = "Excusez-moi, j'ai eu un problème technique. Pouvez-vous répéter, s'il vous plaît ?"
 KEYPAD_KINDS = ("patient_id", "phone")
 TRUE_WORDS = ("true", "1", "yes", "oui", "on")
@@ -502,6 +505,10 @@ class PhoneCall:
         handoff = next((m["custom"] for m in messages if isinstance(m.get("custom"), dict)
                         and m["custom"].get("event") == "handoff"), None)
         texts = [m["text"] for m in messages if isinstance(m.get("text"), str) and m["text"].strip()]
+        if not texts and handoff is None and timing is not None:  # a caller turn
+            logger.info("call %s: the dialogue had nothing to say: asking to rephrase",
+                        self.call_sid)
+            texts = [NOT_UNDERSTOOD]
         if handoff is None and self.keypad_active and texts:
             offer_key = (self._hint.expected, self._hint.question)
             if offer_key != self._keypad_offered_for:
