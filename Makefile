@@ -37,7 +37,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 .PHONY: help setup models run services migrate check-config train validate test test-unit \
-        test-stories test-e2e shell actions bench bench-voice nlu-report clean setup-tts coqui models-vosk
+        test-stories test-e2e shell actions bench bench-voice bench-phone nlu-report clean setup-tts coqui models-vosk
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -125,6 +125,9 @@ bench: setup ## Duckling benchmark, written to bench/results/
 
 bench-voice: setup models train ## Voice channel through the real stack -> bench/results/voice_http.json
 	$(PY) bench/voice_http.py
+
+bench-phone: setup models train ## Simulated phone callers in real time -> bench/results/phone_calls.json and .png
+	$(PY) bench/phone_calls.py $(BENCH_PHONE_ARGS)
 
 setup-tts: $(TTS_STAMP) ## Create .venv-tts for the Coqui TTS server (PyTorch + coqui-tts, about 7.5 GB)
 

@@ -8,10 +8,7 @@ import pytest
 
 from tests.audio_fixtures import silence, speech_16k
 from voice_channel.telephony.keypad import KeypadCollector
-from voice_channel.telephony.turn_taking import (
-    Backchannel, BargeIn, EndOfTurn, PauseStarted, SpeechResumed, SpeechStarted, TurnSettings,
-    TurnTaking,
-)
+from voice_channel.telephony.turn_taking import EndOfTurn, TurnSettings, TurnTaking
 from voice_channel.telephony.vad import EnergyVad, SileroVad, create_vad
 
 W = 32.0  # ms per VAD window
