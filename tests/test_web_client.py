@@ -326,6 +326,22 @@ def test_hands_free_call_greets_hears_and_answers_then_hangs_up(other_browser, c
     page.wait_for(lambda: page.chat()[-1][0] == "bot", ANSWER_TIMEOUT_S, "the typed turn's answer")
 
 
+def test_hands_free_call_ended_by_the_cabinet_after_silence(other_browser, client_url, tmp_path):
+    # The microphone file ends after 1 s; the page goes on sending silence, as a phone
+    # line does. The cabinet asks twice whether the caller is still there, says goodbye
+    # and closes the stream.
+    quiet = fake_microphone(tmp_path, silence(1.0))
+    page = ClientPage(other_browser(quiet.wav), client_url).open()
+    page.toggle_call()
+    page.wait_for(lambda: page.state() == "call-ended", 3 * ANSWER_TIMEOUT_S, "the cabinet to end the call")
+    chat = page.chat()
+    assert chat[0][0] == "bot" and GREETING_END in chat[0][1], chat
+    assert chat[-2:] == [("bot", "Je n'entends plus rien. Au revoir."), ("note", "L'appel est terminé.")], chat
+    assert not any(kind.startswith("user") for kind, _ in chat), chat
+    assert page.status_text() == "Appel terminé" and page.alert() == ""
+    assert page.call_button() == ("Conversation mains libres", "false")
+
+
 def test_hands_free_call_with_the_microphone_refused_is_explained(other_browser, client_url, stack):
     driver = other_browser()
     driver.execute_cdp_cmd(
