@@ -408,10 +408,14 @@ class PhoneCall:
             self._keypad_timer = self._spawn(self._keypad_wait(), "keypad-pause")
 
     async def _keypad_wait(self) -> None:
-        await self.clock.sleep(self.settings.keypad_pause)
-        digits = self._keypad.expire(self.clock.now())
-        if digits:
-            self._keypad_done(digits)
+        # Sleep until the pause has really elapsed: a timer may wake a hair early, and an
+        # entry left pending would never be sent.
+        while self._keypad.deadline is not None:
+            await self.clock.sleep(max(self._keypad.deadline - self.clock.now(), 0.001))
+            digits = self._keypad.expire(self.clock.now())
+            if digits:
+                self._keypad_done(digits)
+                return
 
     def _keypad_done(self, digits: str) -> None:
         if self._keypad_timer is not None and self._keypad_timer is not asyncio.current_task():
