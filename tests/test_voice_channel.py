@@ -26,12 +26,25 @@ def test_channel_is_named_voice_and_reads_its_settings():
         ({"stt": "whisper"}, "unknown setting(s) ['stt']"),
         ({"max_audio_mb": 0}, "max_audio_mb must be a positive number"),
         ({"max_audio_seconds": "long"}, "max_audio_seconds must be a positive number"),
+        ({"phone": {"end_of_turn": 500}}, "unknown phone setting(s) ['end_of_turn']"),
+        ({"phone": "fast"}, "phone must be a mapping of settings"),
     ],
 )
 def test_bad_settings_stop_the_channel_at_start(credentials, message):
     with pytest.raises(InvalidVoiceConfig) as error:
         VoiceInput.from_credentials(credentials)
     assert message in str(error.value)
+
+
+def test_phone_settings_and_twilio_credentials(monkeypatch):
+    settings = VoiceSettings.from_credentials({"phone": {"end_of_turn_ms": 700, "silence_timeout": 5}})
+    call = settings.phone_call_settings()
+    assert (call.end_of_turn_ms, call.silence_timeout, call.max_reprompts) == (700, 5, 2)
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "from-env")
+    assert settings.twilio_credentials() == (None, "from-env")
+    configured = VoiceSettings(twilio_account_sid="AC1", twilio_auth_token="from-yml")
+    assert configured.twilio_credentials() == ("AC1", "from-yml")
 
 
 def bot(text):
