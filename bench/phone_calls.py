@@ -67,7 +67,6 @@ DEFAULT_OUT = ROOT / "bench" / "results" / "phone_calls.json"
 STREAM_PATH = "/webhooks/voice/stream"
 P95_TARGET_S = 3.0
 VOICE_CHANNEL = "voice_channel.channel.VoiceInput"
-PROCFILE_CREDENTIALS = "--credentials credentials.yml"
 
 # The bot's next question after each step, and what a re-prompt looks like.
 GREETING = re.compile(r"Bonjour", re.I)
@@ -254,54 +253,14 @@ def credentials_for(mode: str, folder: Path) -> Path:
     return path
 
 
-def procfile_with(credentials: Path, folder: Path) -> Path:
-    """A copy of the Procfile whose rasa line reads ``credentials``.
-
-    The Procfile hard-codes ``--credentials credentials.yml``; with
-    ``--credentials ${RASA_CREDENTIALS:-credentials.yml}`` there an environment
-    variable would do instead of this copy.
-    """
-    text = (ROOT / "Procfile").read_text(encoding="utf-8")
-    if "RASA_CREDENTIALS" in text:
-        return ROOT / "Procfile"
-    if PROCFILE_CREDENTIALS not in text:
-        raise RuntimeError(f"Procfile has no '{PROCFILE_CREDENTIALS}' to replace")
-    path = folder / "Procfile"
-    path.write_text(text.replace(PROCFILE_CREDENTIALS, f"--credentials {credentials}"),
-                    encoding="utf-8")
-    return path
-
-
 @contextmanager
 def stack_for(mode: str, tmp: Path) -> Iterator[Any]:
-    """``tests.stack.running_stack``, with Rasa reading the mode's credentials."""
-    from tests import stack as stack_module
+    """``tests.stack.running_stack`` (SQLite), with Rasa reading the mode's credentials."""
+    from tests.stack import running_stack
 
     credentials = credentials_for(mode, tmp)
-    procfile = procfile_with(credentials, tmp)
-
-    class ModeStack(stack_module.Stack):
-        def start(self) -> None:
-            self.log = open(self.log_path, "wb")
-            self.process = subprocess.Popen(
-                [str(stack_module.HONCHO), "start", "-d", str(ROOT), "-f", str(procfile)],
-                cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    if not (ROOT / "models" / "current.tar.gz").exists():
-        raise RuntimeError("no trained model: run `make train` first")
-    database, tracker = f"sqlite:///{tmp / 'clinic.db'}", f"sqlite:///{tmp / 'tracker.db'}"
-    env = stack_module.stack_env(tmp, database, tracker)
-    env["RASA_CREDENTIALS"] = str(credentials)
-    stack_module.migrate(env)
-    running = ModeStack(env, tmp / "stack.log")
-    running.start()
-    try:
-        running.wait_until_ready()
+    with running_stack(tmp, {"RASA_CREDENTIALS": str(credentials)}, sqlite=True) as running:
         yield running
-    finally:
-        running.kill()
 
 
 def booked_rows(database_url: str, patient_id: str) -> List[Tuple[str, str]]:

@@ -10,7 +10,7 @@ import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import requests
 
@@ -170,19 +170,22 @@ def migrate(env: Dict[str, str]) -> None:
 
 
 @contextmanager
-def running_stack(tmp: Path) -> Iterator[Stack]:
-    """The whole stack on free ports with a fresh database (PostgreSQL in CI), ready."""
+def running_stack(tmp: Path, extra_env: Optional[Dict[str, str]] = None,
+                  sqlite: bool = False) -> Iterator[Stack]:
+    """The whole stack on free ports with a fresh database, ready: PostgreSQL in CI
+    unless ``sqlite``; ``extra_env`` is added to the services' environment (e.g.
+    ``RASA_CREDENTIALS``, read by the Procfile)."""
     from tests.conftest import postgres_url, reset_schema
 
     if not (PROJECT_ROOT / "models" / "current.tar.gz").exists():
         raise RuntimeError("no trained model: run `make train` first (make test does)")
-    if os.environ.get("TEST_POSTGRES_URL") or os.environ.get("CI"):
+    if not sqlite and (os.environ.get("TEST_POSTGRES_URL") or os.environ.get("CI")):
         database = tracker = postgres_url()
         reset_schema(database)  # also drops Rasa's events table
     else:
         database = f"sqlite:///{tmp / 'clinic.db'}"
         tracker = f"sqlite:///{tmp / 'tracker.db'}"
-    env = stack_env(tmp, database, tracker)
+    env = {**stack_env(tmp, database, tracker), **(extra_env or {})}
     migrate(env)
     stack = Stack(env, tmp / "stack.log")
     stack.start()
