@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import shutil
 import subprocess
 import tempfile
@@ -16,8 +15,8 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-import pytest
 
+from tests.conftest import skip_or_fail
 from voice_channel.audio.decode import decode_audio
 
 SAMPLE_RATE = 16000
@@ -34,10 +33,8 @@ def require_tool(name: str, package: Optional[str] = None) -> str:
     """
     path = shutil.which(name)
     if path is None:
-        message = f"{name} is not installed (apt-get install -y {package or name})"
-        if os.environ.get("CI"):
-            pytest.fail(message + ": CI must install it (.ci/run)")
-        pytest.skip(message)
+        skip_or_fail(f"{name} is not installed (apt-get install -y {package or name})",
+                     "CI must install it (.ci/run)")
     return path
 
 

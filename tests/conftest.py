@@ -20,12 +20,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PARIS_NOW = "2026-11-25T09:00:00+01:00"  # a Wednesday morning
 
 
+def skip_or_fail(message: str, in_ci: str = "CI must provide it") -> None:
+    """Skip a test whose requirement is missing on a laptop; fail it in CI (``CI`` set),
+    where a skipped test would prove nothing."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}: {in_ci}")
+    pytest.skip(message)
+
+
 def postgres_url() -> str:
     url = os.environ.get("TEST_POSTGRES_URL")
     if not url:
-        if os.environ.get("CI"):
-            pytest.fail("TEST_POSTGRES_URL is not set: CI must run the PostgreSQL tests")
-        pytest.skip("TEST_POSTGRES_URL is not set (PostgreSQL tests run in CI)")
+        skip_or_fail("TEST_POSTGRES_URL is not set (PostgreSQL tests run in CI)",
+                     "CI must run the PostgreSQL tests")
     return url
 
 

@@ -30,6 +30,7 @@ from typing import Any, Dict, Iterator, Tuple
 
 import pytest
 
+from tests.conftest import skip_or_fail
 from tests.stack import stop_process
 from voice_channel.tts import CoquiHttpSynthesizer, SynthesisError
 
@@ -82,10 +83,8 @@ def _run_in_tts_venv(*arguments: str, timeout: float = 60.0) -> subprocess.Compl
 def tts_venv() -> None:
     """Skip without .venv-tts on a laptop; fail in CI, which must build it."""
     if not TTS_PYTHON.exists():
-        message = f"{TTS_PYTHON.relative_to(PROJECT_ROOT)} is missing: run scripts/setup_tts_venv.sh"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message} (CI must build it)")
-        pytest.skip(message)
+        skip_or_fail(f"{TTS_PYTHON.relative_to(PROJECT_ROOT)} is missing: run "
+                     "scripts/setup_tts_venv.sh", "CI must build it")
 
 
 @pytest.fixture(scope="module")

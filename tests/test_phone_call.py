@@ -13,7 +13,6 @@ import asyncio
 import base64
 import json
 import logging
-import os
 from collections import deque
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -29,6 +28,7 @@ from voice_channel.telephony.phone_call import (
     GOODBYE, KEYPAD_OFFER, STILL_THERE, PhoneCall, PhoneCallSettings,
 )
 from voice_channel.speech_turn import NOT_HEARD
+from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.asyncio
 
@@ -36,12 +36,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WHISPER_BASE = PROJECT_ROOT / "models" / "whisper-base"
 LONG_REPLY = ("Bienvenue à la clinique. Je peux prendre, déplacer ou annuler un rendez-vous, "
               "et vous donner nos horaires d'ouverture, du lundi au vendredi.")
-
-
-def skip_or_fail(message: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(message + " (CI must provide it)")
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

@@ -50,18 +50,13 @@ from voice_channel.stt.guard import (
     strip_hallucinations,
 )
 from voice_channel.stt.hints import postprocess, prompting_for, snap_digits, snap_yes_no
+from tests.conftest import skip_or_fail
 
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WHISPER_BASE = PROJECT_ROOT / "models" / "whisper-base"
 REJECTIONS = set(REJECTION_REASONS)
 CONFIRM = "Votre rendez-vous est mardi à 10 heures, vous confirmez ?"
-
-
-def skip_or_fail(message: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(message + " (CI must provide it)")
-    pytest.skip(message)
 
 
 # --- hints ------------------------------------------------------------------------------

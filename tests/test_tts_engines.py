@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
 import shutil
 import socket
 import stat
@@ -40,6 +39,7 @@ from voice_channel.tts import (
     to_spoken_text,
 )
 from voice_channel.tts import espeak as espeak_module
+from tests.conftest import skip_or_fail
 
 SENTENCE = "Votre rendez-vous est le mardi 1er décembre à 10 heures 30."
 
@@ -47,9 +47,7 @@ SENTENCE = "Votre rendez-vous est le mardi 1er décembre à 10 heures 30."
 @pytest.fixture(scope="module")
 def espeak_installed() -> None:
     if shutil.which("espeak-ng") is None:
-        if os.environ.get("CI"):
-            pytest.fail("espeak-ng is not installed: CI must install it")
-        pytest.skip("espeak-ng is not installed")
+        skip_or_fail("espeak-ng is not installed", "CI must install it")
 
 
 @pytest.fixture
