@@ -7,12 +7,14 @@ Starts the whole stack (Duckling, action server, Rasa with models/current.tar.gz
 free ports with SQLite in a temporary folder, once per mode, Rasa reading a temporary
 credentials file that picks the recognizer (see ``credentials_for``). Then for each N,
 N :class:`tests.phone_caller.SimulatedCaller`s call at once, in real time (20 ms µ-law
-frames of espeak-ng French, silence between utterances, keys on the keypad), and each
-books an appointment:
+frames of French from espeak-ng with MBROLA's fr1 voice, the callers' voice of the tests,
+silence between utterances, keys on the keypad), and each books an appointment:
 
-    greeting → "bonjour, je voudrais prendre un rendez-vous" → "Je m'appelle Petit"
-    → "Paul" → keys <patient ID>#  → keys 06xxxxxxxx# → "jeudi après-midi"
+    greeting → "je voudrais prendre rendez-vous" → "Je m'appelle Bernard"
+    → "Je m'appelle Marie" → keys <patient ID>#  → keys 06xxxxxxxx# → "jeudi après-midi"
     → "le premier" (or "oui" to a single offer) → "oui, je confirme"
+
+The patient ID and phone number are typed because each caller needs its own.
 
 Per N it reports voice-to-voice latency (last speech frame sent → first bot media frame
 received) p50/p95 over the spoken turns (and over keypad turns apart), turn success (the
@@ -61,6 +63,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from bench.duckling import percentile  # noqa: E402
+from tests.audio_fixtures import CALLER_RATE, require_caller_voice  # noqa: E402
 from tests.phone_caller import BotSilent, SimulatedCaller, speech_of  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "phone_calls.json"
@@ -89,10 +92,10 @@ class Step:
 def booking_steps(patient_id: str, phone: str) -> List[Step]:
     """The caller's script up to the date; the offer and confirmation depend on the bot."""
     return [
-        Step("ask_booking", "say", "bonjour, je voudrais prendre un rendez-vous",
+        Step("ask_booking", "say", "je voudrais prendre rendez-vous",
              re.compile(r"nom de famille", re.I)),
-        Step("last_name", "say", "Je m'appelle Petit", re.compile(r"prénom", re.I)),
-        Step("first_name", "say", "Paul", re.compile(r"dossier", re.I)),
+        Step("last_name", "say", "Je m'appelle Bernard", re.compile(r"prénom", re.I)),
+        Step("first_name", "say", "Je m'appelle Marie", re.compile(r"dossier", re.I)),
         Step("patient_id", "press", patient_id + "#", re.compile(r"numéro de téléphone", re.I)),
         Step("phone", "press", phone + "#", re.compile(r"Quel jour", re.I)),
         Step("date", "say", "jeudi après-midi",
@@ -595,7 +598,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    audio = {text: speech_of(text) for text in PHRASES}  # synthesised once, before timing
+    voice = require_caller_voice()
+    # synthesised once, before timing
+    audio = {text: speech_of(text, voice, CALLER_RATE) for text in PHRASES}
     results: Dict[str, Any] = {
         "benchmark": "phone_calls",
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -603,7 +608,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "settings": {"callers": args.callers, "repeats": args.repeats, "retries": args.retries,
                      "turn_timeout_s": args.turn_timeout, "settle_s": args.settle,
                      "stagger_s": args.stagger, "media_format": "audio/x-mulaw 8000 Hz",
-                     "speech": "espeak-ng fr, 160 words/min", "p95_target_s": P95_TARGET_S},
+                     "speech": f"espeak-ng with MBROLA {voice}, {CALLER_RATE} words/min", "p95_target_s": P95_TARGET_S},
         "latency_definition": "last speech frame of the caller's utterance sent → first bot "
                               "media frame received, over the WebSocket, callers in real time",
         "environment": environment(),

@@ -24,6 +24,15 @@ SAMPLE_RATE = 16000
 # 0.91, fr+m2 0.92, fr at 175 0.83, fr at 130 or 145 0.82; fr-fr/-be/-ch as fr.
 BEST_VOICE = "fr"
 BEST_RATE = 160
+# The simulated phone callers' voice: MBROLA's French diphone voice fr1 driven by
+# espeak-ng (Debian `mbrola` + `mbrola-fr1`, contrib/non-free, installed for CI by
+# scripts/install_caller_voice.sh). Measured with Whisper base over 8 kHz µ-law
+# (2026-11-25): "Je m'appelle <nom>" heard right for 13 of 20 common surnames (espeak-ng
+# "fr": 3 of 20), a 6-digit patient ID heard exactly spoken digit by digit or in
+# hundreds, dates and the booking phrases too; 10-digit phone numbers still lose a pair.
+CALLER_VOICE = "mb-fr1"
+CALLER_RATE = 150
+MBROLA_VOICES = Path("/usr/share/mbrola")
 
 
 def require_tool(name: str, package: Optional[str] = None) -> str:
@@ -36,6 +45,15 @@ def require_tool(name: str, package: Optional[str] = None) -> str:
         skip_or_fail(f"{name} is not installed (apt-get install -y {package or name})",
                      "CI must install it (.ci/run)")
     return path
+
+
+def require_caller_voice() -> str:
+    """The phone callers' espeak-ng voice name; skip (or fail in CI) without MBROLA fr1."""
+    require_tool("espeak-ng")
+    if not (MBROLA_VOICES / "fr1" / "fr1").is_file() or shutil.which("mbrola") is None:
+        skip_or_fail("the MBROLA voice fr1 is not installed (sudo scripts/install_caller_voice.sh)",
+                     "CI must install it (.ci/run calls scripts/install_caller_voice.sh)")
+    return CALLER_VOICE
 
 
 @functools.lru_cache(maxsize=128)

@@ -95,12 +95,16 @@ def frame_rms(frame: bytes, media_format: MediaFormat) -> float:
     return float(np.sqrt(np.mean(samples ** 2))) if len(samples) else 0.0
 
 
-def speech_of(text: str) -> np.ndarray:
-    """espeak-ng French for ``text`` at 16 kHz (float32), nothing around it."""
-    from tests.audio_fixtures import espeak_wav
+def speech_of(text: str, voice: Optional[str] = None, rate: Optional[int] = None) -> np.ndarray:
+    """espeak-ng French for ``text`` at 16 kHz (float32), nothing around it.
+
+    ``voice``/``rate``: espeak-ng's (default :data:`tests.audio_fixtures.BEST_VOICE`);
+    :data:`tests.audio_fixtures.CALLER_VOICE` is MBROLA's, heard far better over µ-law.
+    """
+    from tests.audio_fixtures import BEST_RATE, BEST_VOICE, espeak_wav
     from voice_channel.audio.decode import decode_audio
 
-    return decode_audio(espeak_wav(text)).samples
+    return decode_audio(espeak_wav(text, voice or BEST_VOICE, rate or BEST_RATE)).samples
 
 
 def utterance_frames(audio_16k: np.ndarray, media_format: MediaFormat,
@@ -192,7 +196,8 @@ class SimulatedCaller:
 
     def __init__(self, ws: Any, *, caller: Optional[str], events: bool,
                  media_format: str = "mulaw", parameters: Optional[Mapping[str, str]] = None,
-                 settle: float = 0.8) -> None:
+                 settle: float = 0.8, voice: Optional[str] = None,
+                 rate: Optional[int] = None) -> None:
         if media_format not in FORMATS:
             raise ValueError(f"media_format must be one of {sorted(FORMATS)}")
         self.ws = ws
@@ -206,6 +211,8 @@ class SimulatedCaller:
         if events:
             self.parameters["events"] = "true"
         self.settle = settle
+        self.voice = voice  # espeak-ng voice and rate of say(text); None: espeak-ng's "fr"
+        self.rate = rate
         self.turns: List[Turn] = []
         self.replies: List[Reply] = []
         self.unknown: List[Dict[str, Any]] = []  # frames we did not understand
@@ -238,11 +245,12 @@ class SimulatedCaller:
                       parameters: Optional[Mapping[str, str]] = None,
                       headers: Optional[Mapping[str, str]] = None,
                       auth_token: Optional[str] = None, open_timeout: float = 20,
-                      settle: float = 0.8) -> AsyncIterator["SimulatedCaller"]:
+                      settle: float = 0.8, voice: Optional[str] = None,
+                      rate: Optional[int] = None) -> AsyncIterator["SimulatedCaller"]:
         """Open the stream and send ``connected`` + ``start``; hang up on exit.
 
         ``auth_token``: sign the upgrade with ``X-Twilio-Signature`` as Twilio does
-        (HMAC of the URL, no parameters).
+        (HMAC of the URL, no parameters). ``voice``/``rate``: how :meth:`say` speaks text.
         """
         extra = dict(headers or {})
         if auth_token:
@@ -255,7 +263,7 @@ class SimulatedCaller:
         ws = await websockets.connect(url, extra_headers=extra, open_timeout=open_timeout,
                                       max_size=MAX_RECEIVE_BYTES)
         call = cls(ws, caller=caller, events=events, media_format=media_format,
-                   parameters=parameters, settle=settle)
+                   parameters=parameters, settle=settle, voice=voice, rate=rate)
         try:
             await call._start()
             yield call
@@ -343,7 +351,7 @@ class SimulatedCaller:
                   lead_silence: float = LEAD_SILENCE_S) -> Turn:
         """Speak ``what`` (French text for espeak-ng, or 16 kHz samples); returns once
         its last speech frame has been sent (in real time), with the turn's record."""
-        audio = speech_of(what) if isinstance(what, str) else what
+        audio = speech_of(what, self.voice, self.rate) if isinstance(what, str) else what
         frames, last = utterance_frames(audio, self.format, lead_silence)
         if last < 0:
             raise ValueError("nothing loud enough to be speech in this utterance")

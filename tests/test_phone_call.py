@@ -20,12 +20,12 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import pytest
 
-from tests.audio_fixtures import silence, speech_16k
+from tests.audio_fixtures import CALLER_RATE, require_caller_voice, silence, speech_16k
 from voice_channel.stt.hints import RecognitionHint
 from voice_channel.telephony.clock import Clock, FastClock
 from voice_channel.telephony.mulaw import mulaw_encode, resample
 from voice_channel.telephony.phone_call import (
-    GOODBYE, KEYPAD_OFFER, STILL_THERE, PhoneCall, PhoneCallSettings,
+    GOODBYE, KEYPAD_OFFER, SESSION_START, STILL_THERE, PhoneCall, PhoneCallSettings,
 )
 from voice_channel.speech_turn import NOT_HEARD
 from tests.conftest import skip_or_fail
@@ -63,10 +63,15 @@ class ScriptedDialogue:
 
     def __init__(self, reply=None, hint=None) -> None:
         self.said: List[str] = []
+        self.sessions: List[str] = []  # senders of the SESSION_START each call begins with
         self._reply = reply or (lambda text: [{"text": "Bonjour."}])
         self._hint = hint or (lambda said: RecognitionHint())
 
     async def say(self, sender: str, text: str) -> List[Dict[str, Any]]:
+        if text == SESSION_START:
+            assert not self.said, "the session starts before anything else"
+            self.sessions.append(sender)
+            return []
         self.said.append(text)
         self.sender = sender
         return self._reply(text)
@@ -145,6 +150,9 @@ class Line:
             await self.clock.sleep(0.02)
 
     def say(self, text: str, **options) -> None:
+        """Speak ``text`` in the callers' voice (MBROLA fr1) unless ``voice`` says otherwise."""
+        options.setdefault("voice", require_caller_voice())
+        options.setdefault("rate", CALLER_RATE)
         self.speech.extend(to_mulaw_frames(speech_16k(text, **options)))
 
     def dtmf(self, digit: str) -> None:
@@ -205,6 +213,7 @@ async def test_greeting_and_a_spoken_turn_in_real_time(whisper, espeak, caplog):
         line.start()
         await line.until(lambda: line.events("mark"))  # the greeting, as soon as the stream starts
         assert dialogue.said == ["/greet"] and dialogue.sender == "+33612345678"
+        assert dialogue.sessions == ["+33612345678"]  # a new Rasa session, then the greeting
         assert line.events("media") and all(len(base64.b64decode(m["media"]["payload"])) == 160
                                             for m in line.events("media"))
         await line.until(lambda: not call._playback.speaking)

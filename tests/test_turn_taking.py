@@ -122,3 +122,37 @@ def test_energy_vad_and_factory():
     assert [w.speech for w in out] == [False, False, True, True]
     with pytest.raises(ValueError):
         create_vad("nope")
+
+
+@pytest.mark.parametrize("text", ["oui", "Je m'appelle Bernard", "je voudrais prendre rendez-vous"])
+def test_after_a_long_silence_a_turn_starts_early_enough_for_the_preroll(text):
+    """A caller silent while the bot spoke (10–20 s of digital µ-law silence), then a
+    short answer, at 14 offsets across the VAD's 32 ms window grid: with the call's
+    default settings every answer starts a turn, and the turn is declared soon enough
+    that the preroll still holds 150 ms before the first loud frame (at Silero's usual
+    0.5 with a 300 ms preroll, "oui" was missed and "Je m'appelle" lost its "Je")."""
+    from tests.audio_fixtures import CALLER_RATE, require_caller_voice
+    from tests.phone_caller import FORMATS, frame_rms, speech_of, utterance_frames
+    from voice_channel.telephony.mulaw import StreamResampler, mulaw_decode
+    from voice_channel.telephony.phone_call import PhoneCallSettings
+    from voice_channel.telephony.turn_taking import SpeechStarted
+
+    settings = PhoneCallSettings()
+    mulaw = FORMATS["mulaw"]
+    frames, _ = utterance_frames(speech_of(text, require_caller_voice(), CALLER_RATE), mulaw)
+    onset = next(i for i, f in enumerate(frames) if frame_rms(f, mulaw) > 200) * 20.0
+    silent_frame = bytes([mulaw.silence_byte]) * mulaw.frame_bytes()
+    late = []
+    for silent_frames in range(500, 1000, 37):
+        upsampler = StreamResampler(8000, 16000)
+        vad = create_vad(settings.vad, settings.vad_threshold)
+        turns = TurnTaking(settings.turn_settings())
+        declared = None
+        for index, frame in enumerate([silent_frame] * silent_frames + frames):
+            for window in vad.process(upsampler.process(mulaw_decode(frame))):
+                events = turns.update(window.end_ms, window.duration_ms, window.speech, False)
+                if declared is None and any(isinstance(e, SpeechStarted) for e in events):
+                    declared = window.end_ms
+        assert declared is not None, f"{text!r} after {silent_frames * 20} ms of silence: no turn"
+        late.append(declared - (silent_frames * 20.0 + onset))
+    assert max(late) <= settings.preroll_ms - 150, late

@@ -17,8 +17,9 @@ Stages, each its own module, with the frames between them::
     dtmf ─ keypad.KeypadCollector ─► digits (as the answer, when an ID or phone is asked)
 
 The reader (this task) never waits on recognition, Rasa or synthesis: those run in the
-call's one *dialogue worker* task, fed by a queue of inputs (greeting, an utterance's
-transcript, keypad digits, a silence), so barge-in is seen while the bot speaks.
+call's one *dialogue worker* task, fed by a queue of inputs (a new Rasa session, the
+greeting, an utterance's transcript, keypad digits, a silence), so barge-in is seen
+while the bot speaks.
 
 Bad input never escapes :meth:`PhoneCall.serve`; each case is logged with a reason and
 no personal data (no caller number, digits, transcript or audio):
@@ -71,6 +72,9 @@ Send = Callable[[str], Awaitable[None]]
 Transfer = Callable[[str, str], Awaitable[None]]  # (call_sid, number)
 
 GREET = "/greet"
+# Every call starts a new Rasa session (slots emptied, forms closed): a patient who
+# calls back within the session expiry must not land in the middle of the last call's form.
+SESSION_START = "/session_start"
 STILL_THERE = "Êtes-vous toujours là ?"
 GOODBYE = "Je n'entends plus rien. Au revoir."
 KEYPAD_OFFER = "Vous pouvez aussi taper votre numéro sur le clavier, puis la touche dièse."
@@ -104,8 +108,14 @@ class PhoneCallSettings:
     barge_in_ms: float = 600.0
     max_utterance_seconds: float = 30.0
     vad: str = "silero"  # or "energy"
-    vad_threshold: float = 0.5
-    preroll_ms: float = 300.0
+    # Measured over µ-law after long digital silence (a caller listening to the bot):
+    # at Silero's usual 0.5 a turn was declared up to 680 ms after the voice began and a
+    # short "oui" was missed at half the offsets; at 0.3 every "oui" starts a turn, at
+    # most ~370 ms late, and noise (white, hiss, hum, coughs) still peaks under 0.1.
+    vad_threshold: float = 0.3
+    # Audio kept from before the turn was declared, so that its first syllable reaches
+    # the recognizer ("Je m'appelle" lost its "Je" with 300 ms).
+    preroll_ms: float = 600.0
     recognition_mode: str = "auto"  # "utterance" (Whisper), "streaming" (Vosk), "auto"
     speculative: bool = True
     silence_timeout: float = 8.0  # s after the bot finished speaking
@@ -117,6 +127,7 @@ class PhoneCallSettings:
     max_protocol_errors: int = 50
     max_turn_errors: int = 3
     greeting: Optional[str] = GREET
+    new_session: bool = True  # send SESSION_START to the dialogue before the greeting
 
     def turn_settings(self) -> TurnSettings:
         return TurnSettings(speech_start_ms=self.speech_start_ms, pause_ms=self.pause_ms,
@@ -142,7 +153,7 @@ class TurnTiming:
 
 @dataclass
 class _Input:
-    kind: str  # "text", "speech", "silence"
+    kind: str  # "session", "text", "speech", "silence"
     text: str = ""
     transcript: Optional["asyncio.Task[Transcript]"] = None
     timing: Optional[TurnTiming] = None
@@ -322,6 +333,8 @@ class PhoneCall:
                     self.call_sid, start.media_format.encoding, start.media_format.sample_rate,
                     self._recognition.mode, "echoed" if echo_marks else "clocked")
         self._spawn(self._worker(), "dialogue-worker")
+        if self.settings.new_session:
+            self._inputs.put_nowait(_Input("session"))
         if self.settings.greeting:
             self._inputs.put_nowait(_Input("text", self.settings.greeting))
 
@@ -472,6 +485,9 @@ class PhoneCall:
                 self._arm_silence_timer()
 
     async def _handle(self, item: _Input) -> None:
+        if item.kind == "session":
+            await self.dialogue.say(self.sender, SESSION_START)
+            return
         if item.kind == "silence":
             if self.reprompts >= self.settings.max_reprompts:
                 logger.info("call %s: still silent after %d re-prompts: goodbye",
