@@ -2,6 +2,7 @@
 
 Usage: python bench/phone_calls.py [--callers 1,2,4,8] [--modes whisper,vosk-ko]
        [--repeats 1] [--fake] [--url ws://…] [--out bench/results/phone_calls.json]
+       [--merge]
 
 Starts the whole stack (Duckling, action server, Rasa with models/current.tar.gz) on
 free ports with SQLite in a temporary folder, once per mode, Rasa reading a temporary
@@ -470,11 +471,34 @@ def run_mode(mode: str, args: argparse.Namespace, audio: Dict[str, np.ndarray]) 
         finally:
             if context is not None:
                 context.__exit__(None, None, None)
+    return tabulate_mode(report)
+
+
+def tabulate_mode(report: Dict[str, Any]) -> Dict[str, Any]:
+    """Per-N latency table and the largest N whose p95 is under the target."""
     report["by_callers"] = by_callers(report["runs"])
     fitting = [n for n, row in report["by_callers"].items()
                if row["p95_ms"] is not None and row["p95_ms"] < P95_TARGET_S * 1000]
     report["largest_n_under_3s_p95"] = max(fitting, default=None)
     return report
+
+
+def merge_into_previous(results: Dict[str, Any], out: Path) -> Dict[str, Any]:
+    """``--merge``: the runs of ``out`` for the numbers of callers not measured now are
+    kept (one table and one plot over several invocations); the file says so."""
+    if not out.is_file():
+        return results
+    previous = json.loads(out.read_text(encoding="utf-8"))
+    for mode, report in results["modes"].items():
+        measured = {r["callers"] for r in report["runs"]}
+        kept = [r for r in previous.get("modes", {}).get(mode, {}).get("runs", [])
+                if r["callers"] not in measured]
+        report["runs"] = sorted(kept + report["runs"], key=lambda r: (r["callers"], r["repeat"]))
+        tabulate_mode(report)
+        if kept:
+            report["merged"] = (f"runs for {sorted({r['callers'] for r in kept})} callers "
+                                f"come from the run of {previous.get('when')}")
+    return results
 
 
 def by_callers(runs: Sequence[Dict[str, Any]]) -> Dict[int, Dict[str, Any]]:
@@ -585,6 +609,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--fake", action="store_true",
                         help="dry run against tests/fake_phone_server.py, no stack")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the --out file's runs for the numbers of callers not "
+                             "measured now (e.g. add --callers 8 to an earlier 1,2,4)")
     args = parser.parse_args(argv)
     args.callers = [int(n) for n in args.callers.split(",") if n.strip()]
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -616,6 +643,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     }
     for mode in args.modes:
         results["modes"][mode] = run_mode(mode, args, audio)
+    if args.merge:
+        results = merge_into_previous(results, args.out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n",
                         encoding="utf-8")

@@ -64,15 +64,18 @@ class ScriptedDialogue:
     def __init__(self, reply=None, hint=None) -> None:
         self.said: List[str] = []
         self.sessions: List[str] = []  # senders of the SESSION_START each call begins with
+        self.metadata: List[Optional[Dict[str, Any]]] = []  # with each text in ``said``
         self._reply = reply or (lambda text: [{"text": "Bonjour."}])
         self._hint = hint or (lambda said: RecognitionHint())
 
-    async def say(self, sender: str, text: str) -> List[Dict[str, Any]]:
+    async def say(self, sender: str, text: str,
+                  metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         if text == SESSION_START:
             assert not self.said, "the session starts before anything else"
             self.sessions.append(sender)
             return []
         self.said.append(text)
+        self.metadata.append(metadata)
         self.sender = sender
         return self._reply(text)
 
@@ -254,6 +257,10 @@ async def test_barge_in_clears_and_the_interruption_is_handled(whisper, espeak):
     await run_call(call, line, script)
     assert len(call.turns) == 1 and call.turns[0].kind == "speech"
     assert dialogue.said[1:] == [] or "rendez-vous" in dialogue.said[1].lower()
+    if dialogue.said[1:]:  # what the caller heard of the greeting goes with its words
+        assert dialogue.metadata[0] is None
+        (cut,) = dialogue.metadata[1]["barge_in"]["replies"]
+        assert cut["text"] == LONG_REPLY and 0.5 < cut["heard_seconds"] < cut["seconds"], cut
     greeting_frames = int(len(LONG_REPLY) * 0.06 / 0.02)  # ~60 ms of speech per character
     clear_at = line.received.index(line.events("clear")[0])
     assert len([m for m in line.received[:clear_at] if m["event"] == "media"]) < greeting_frames

@@ -197,3 +197,23 @@ async def test_bench_booking_script_against_the_fake_server():
     assert summary["turn_success"] == pytest.approx(8 / 9, abs=0.001)
     assert summary["voice_to_voice"]["count"] == 7 and summary["keypad_to_voice"]["count"] == 2
     assert 500 <= summary["voice_to_voice"]["p95_ms"] < 900
+
+
+def test_bench_merge_keeps_the_other_numbers_of_callers(tmp_path):
+    import json
+
+    from bench.phone_calls import merge_into_previous
+
+    def run(callers, latency_ms):
+        turn = {"kind": "speech", "latency_ms": latency_ms}
+        return {"callers": callers, "repeat": 1, "calls": [{"turns": [turn] * 4}] * callers}
+
+    out = tmp_path / "phone_calls.json"
+    out.write_text(json.dumps({"when": "earlier", "modes": {"whisper": {
+        "runs": [run(1, 1000.0), run(8, 9000.0)]}}}), encoding="utf-8")
+    now = {"modes": {"whisper": {"runs": [run(8, 2500.0)]}}}
+    report = merge_into_previous(now, out)["modes"]["whisper"]
+    assert [r["callers"] for r in report["runs"]] == [1, 8]
+    assert report["by_callers"][8]["p50_ms"] == 2500.0 and report["by_callers"][1]["turns"] == 4
+    assert report["largest_n_under_3s_p95"] == 8
+    assert report["merged"] == "runs for [1] callers come from the run of earlier"

@@ -27,7 +27,7 @@ from voice_channel.telephony.twiml import PublicUrlError, public_base_url, strea
 
 logger = logging.getLogger(__name__)
 
-AskRasa = Callable[[str, str], Awaitable[List[Dict[str, Any]]]]
+AskRasa = Callable[[str, str, Optional[Dict[str, Any]]], Awaitable[List[Dict[str, Any]]]]
 HintFor = Callable[[str], Awaitable[RecognitionHint]]
 
 
@@ -38,8 +38,9 @@ class RasaDialogue:
         self._ask_rasa = ask_rasa
         self._hint_for = hint_for
 
-    async def say(self, sender: str, text: str) -> List[Dict[str, Any]]:
-        return await self._ask_rasa(sender, text)
+    async def say(self, sender: str, text: str,
+                  metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+        return await self._ask_rasa(sender, text, metadata)
 
     async def hint(self, sender: str) -> RecognitionHint:
         return await self._hint_for(sender)

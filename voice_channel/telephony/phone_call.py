@@ -89,11 +89,15 @@ TRUE_WORDS = ("true", "1", "yes", "oui", "on")
 class Dialogue(Protocol):
     """The dialogue stage (Rasa) as the call sees it."""
 
-    async def say(self, sender: str, text: str) -> List[Dict[str, Any]]:
+    async def say(self, sender: str, text: str,
+                  metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
         """Send the caller's text; the bot's messages (``text`` and/or ``custom``).
 
         A handoff is a message with ``custom`` ``{"event": "handoff", "transfer_to":
-        "+33…", "reason": …}``.
+        "+33…", "reason": …}``. ``metadata`` goes with the caller's message (Rasa keeps
+        it on the user event): after a barge-in, ``{"barge_in": {"replies": [{"text":
+        …, "seconds": …, "heard_seconds": …}, …]}}``, what the bot was saying and how
+        much of each reply had played when the caller cut in.
         """
 
     async def hint(self, sender: str) -> RecognitionHint:
@@ -206,6 +210,10 @@ class PhoneCall:
         self._preroll_samples = 0
         self._generation = 0  # bumped by barge-in: the worker stops speaking that reply
         self._waiting_latency: Optional[_Input] = None
+        # The replies of the bot's current turn (mark name → text, seconds), and what
+        # the last barge-in cut (sent with the caller's next message, then dropped).
+        self._replies: Dict[str, Tuple[str, float]] = {}
+        self._barge_in: Optional[Dict[str, Any]] = None
         self._turn_errors = 0
         self._utterance_start_wall: Optional[float] = None
         self._last_speech_wall: Optional[float] = None
@@ -393,6 +401,10 @@ class PhoneCall:
     async def _interrupt(self) -> None:
         self._generation += 1
         if self._playback is not None:
+            heard = self._playback.heard()
+            self._barge_in = {"replies": [
+                {"text": text, "seconds": seconds, "heard_seconds": heard.get(name, 0.0)}
+                for name, (text, seconds) in self._replies.items()]}
             await self._playback.clear()
 
     def _on_partial(self, text: str) -> None:
@@ -516,8 +528,11 @@ class PhoneCall:
         if timing is not None:
             self.reprompts = 0
             await self._send_event({"event": "transcript", "text": text})
+        metadata = None
+        if timing is not None and self._barge_in is not None:  # the caller's turn that cut in
+            metadata, self._barge_in = {"barge_in": self._barge_in}, None
         began = time.perf_counter()
-        messages = await self.dialogue.say(self.sender, text)
+        messages = await self.dialogue.say(self.sender, text, metadata)
         if timing is not None:
             timing.dialogue_seconds = time.perf_counter() - began
             self._record(timing, item)
@@ -568,6 +583,7 @@ class PhoneCall:
     async def _speak(self, texts: List[str], interruptible: bool = True) -> None:
         """Synthesize and play ``texts``; returns once played (or cut by barge-in)."""
         generation = self._generation
+        self._replies = {}
         for text in texts:
             if self._generation != generation and interruptible:
                 return
@@ -577,7 +593,9 @@ class PhoneCall:
                 return
             if self.ended:
                 raise CallEnded()
-            self._playback.enqueue(speech.samples(), speech.sample_rate)
+            samples = speech.samples()
+            name = self._playback.enqueue(samples, speech.sample_rate)
+            self._replies[name] = (text, round(len(samples) / speech.sample_rate, 2))
         await self._playback.drain()
 
     async def _transfer(self, number: str) -> None:

@@ -8,7 +8,9 @@ client that does not echo marks, the pacing clock; a mark that is never echoed c
 as played ``mark_grace`` seconds after its audio should have ended.
 
 :meth:`Playback.clear` is barge-in: it stops the pacing task at once, drops what is
-queued and sends ``clear`` (the far end drops what it has buffered).
+queued and sends ``clear`` (the far end drops what it has buffered). Just before,
+:meth:`Playback.heard` says how many seconds of each reply had played (by the pacing
+clock), so that the call can record what the caller heard before interrupting.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import asyncio
 import itertools
 import logging
 from collections import deque
-from typing import Awaitable, Callable, Deque, Optional, Set, Tuple
+from typing import Awaitable, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 import numpy as np
 
@@ -51,6 +53,9 @@ class Playback:
         self._names = itertools.count(1)
         self._next_due: Optional[float] = None
         self._play_end = float("-inf")  # when the audio sent so far has finished playing
+        # Since the last clear: each reply's mark name → [play start, play end] (clock).
+        self._timeline: Dict[str, List[float]] = {}
+        self._current: Optional[str] = None
         self.frames_sent = 0
         self.marks_sent = 0
         self.clears_sent = 0
@@ -71,14 +76,22 @@ class Playback:
     def outstanding_marks(self) -> Set[str]:
         return set(self._outstanding)
 
+    def heard(self) -> Dict[str, float]:
+        """Seconds of each reply (by mark name) played so far, since the last clear;
+        replies still queued are absent. For a barge-in: call it before :meth:`clear`."""
+        now = self.clock.now()
+        return {name: round(max(0.0, min(now, end) - start), 2)
+                for name, (start, end) in self._timeline.items() if start <= now}
+
     # -- input ------------------------------------------------------------------------
 
     def enqueue(self, pcm: np.ndarray, sample_rate: int) -> str:
         """Queue one reply (mono int16 at ``sample_rate``); returns the name of its mark."""
         data = encode_for_stream(np.asarray(pcm, dtype=np.int16), sample_rate, self.media_format)
+        name = f"reply-{next(self._names)}"
+        self._queue.append(("reply", name))
         for frame in audio_frames(data, self.media_format):
             self._queue.append(("media", frame))
-        name = f"reply-{next(self._names)}"
         self._queue.append(("mark", name))
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._pace(), name="playback")
@@ -132,10 +145,15 @@ class Playback:
         self._outstanding.clear()
         self._next_due = None
         self._play_end = min(self._play_end, self.clock.now())
+        self._timeline.clear()
+        self._current = None
 
     async def _pace(self) -> None:
         while self._queue:
             kind, data = self._queue.popleft()
+            if kind == "reply":
+                self._current = str(data)
+                continue
             if kind == "mark":
                 self._outstanding.add(str(data))
                 self.marks_sent += 1
@@ -144,6 +162,7 @@ class Playback:
             now = self.clock.now()
             if self._next_due is None or now > self._play_end:  # a new run: the line was idle
                 self._next_due = now
+                self._timeline = {k: v for k, v in self._timeline.items() if k == self._current}
                 if self.on_audio_start is not None:
                     self.on_audio_start(now)
             wait = self._next_due - self.lead_frames * FRAME_SECONDS - now
@@ -151,5 +170,9 @@ class Playback:
                 await self.clock.sleep(wait)
             await self._send(media_message(self.stream_sid, bytes(data)))
             self.frames_sent += 1
+            if self._current is not None:  # this frame plays from _next_due on
+                self._timeline.setdefault(self._current, [self._next_due, self._next_due])
             self._next_due += FRAME_SECONDS
             self._play_end = self._next_due
+            if self._current is not None:
+                self._timeline[self._current][1] = self._next_due
