@@ -498,9 +498,16 @@ class SimulatedCaller:
             now = self._loop.time()
             if self.closed:
                 break
-            if reply.heard_anything:
+            turn = self.turns[-1] if self.turns else None
+            # A reply that began before the caller's turn ended (a barge-in) is not
+            # the answer to it: wait for something that came after.
+            answered = (turn is None or turn.ended_at is None
+                        or max(reply.last_media_at or 0.0, reply.last_bot_event_at or 0.0)
+                        >= turn.ended_at)
+            if reply.heard_anything and answered:
                 quiet_since = max(self._play_end, reply.last_media_at or 0.0)
-                if reply.last_media_at is None and reply.last_bot_event_at is not None:
+                if reply.last_bot_event_at is not None and (
+                        reply.last_media_at is None or reply.last_bot_event_at > reply.last_media_at):
                     # The bot's text comes before its speech: give synthesis time.
                     quiet_since = max(quiet_since, reply.last_bot_event_at + AUDIO_GRACE_S)
                 if now >= quiet_since + settle and not self._pending_marks:
