@@ -343,29 +343,42 @@ def local_hour(start_utc: datetime) -> str:
     return say_time(start_utc.replace(tzinfo=timezone.utc).astimezone(clinic.timezone))
 
 
-def test_phone_call_back_starts_a_new_conversation(stack):
-    """A patient who hangs up in the middle of a booking and calls back at once (same
-    number, well within Rasa's session expiry) starts afresh, not in the old form."""
+def test_phone_keypad_id_then_a_call_back_starts_a_new_conversation(stack):
+    """The patient ID typed on the keypad fills the form; a patient who then hangs up
+    and calls back at once (same number, well within Rasa's session expiry) starts
+    afresh, not in the old form."""
     caller = "+33600000003"
     voice = require_caller_voice()
 
     def booking_state():
         tracker = requests.get(f"{stack.rasa_url}/conversations/{caller}/tracker",
                                timeout=30).json()
-        return tracker["active_loop"].get("name"), tracker["slots"].get("requested_slot")
+        slots = tracker["slots"]
+        return tracker["active_loop"].get("name"), slots.get("requested_slot"), slots.get("patient_id")
 
-    async def call(words=None):
+    async def first_call():
         async with SimulatedCaller.connect(stream_url(stack), caller=caller, voice=voice,
                                            rate=CALLER_RATE) as line:
             await line.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
-            if words:
-                await answer(line, words, "nom de famille")
+            await answer(line, ("je voudrais prendre rendez-vous", "bonjour, je voudrais prendre un "
+                                "rendez-vous", "je veux prendre rendez-vous"), "nom de famille")
+            await answer(line, ("Je m'appelle Bernard",) * 3, "prénom")
+            asked = await answer(line, ("Je m'appelle Marie",) * 3, "dossier")
+            assert "taper votre numéro sur le clavier" in asked.text, asked.texts
+            await line.press("482715#")
+            asked = await line.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
+            assert "téléphone" in asked.text, asked.texts
 
-    asyncio.run(call(("je voudrais prendre rendez-vous", "bonjour, je voudrais prendre un "
-                      "rendez-vous", "je veux prendre rendez-vous")))
-    assert booking_state() == ("booking_form", "last_name")
-    asyncio.run(call())
-    assert booking_state() == (None, None)
+    async def call_back():
+        async with SimulatedCaller.connect(stream_url(stack), caller=caller, voice=voice,
+                                           rate=CALLER_RATE) as line:
+            greeting = await line.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
+            assert "Que puis-je faire pour vous" in greeting.text
+
+    asyncio.run(first_call())
+    assert booking_state() == ("booking_form", "phone_number", "482715")
+    asyncio.run(call_back())
+    assert booking_state() == (None, None, None)
 
 
 def test_phone_barge_in_stops_the_bot_and_handles_the_caller(stack):
