@@ -635,7 +635,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "settings": {"callers": args.callers, "repeats": args.repeats, "retries": args.retries,
                      "turn_timeout_s": args.turn_timeout, "settle_s": args.settle,
                      "stagger_s": args.stagger, "media_format": "audio/x-mulaw 8000 Hz",
-                     "speech": f"espeak-ng with MBROLA {voice}, {CALLER_RATE} words/min", "p95_target_s": P95_TARGET_S},
+                     "speech": f"espeak-ng with MBROLA {voice}, {CALLER_RATE} words/min",
+                     "p95_target_s": P95_TARGET_S},
         "latency_definition": "last speech frame of the caller's utterance sent → first bot "
                               "media frame received, over the WebSocket, callers in real time",
         "environment": environment(),

@@ -28,8 +28,9 @@ BEST_RATE = 160
 # espeak-ng (Debian `mbrola` + `mbrola-fr1`, contrib/non-free, installed for CI by
 # scripts/install_caller_voice.sh). Measured with Whisper base over 8 kHz µ-law
 # (2026-11-25): "Je m'appelle <nom>" heard right for 13 of 20 common surnames (espeak-ng
-# "fr": 3 of 20), a 6-digit patient ID heard exactly spoken digit by digit or in
-# hundreds, dates and the booking phrases too; 10-digit phone numbers still lose a pair.
+# "fr": 3 of 20), a 6-digit patient ID said digit by digit heard exactly at every offset
+# tried (said in hundreds, at about half), dates and the booking phrases too; 10-digit
+# phone numbers still lose a pair.
 CALLER_VOICE = "mb-fr1"
 CALLER_RATE = 150
 MBROLA_VOICES = Path("/usr/share/mbrola")

@@ -148,7 +148,7 @@ def test_after_a_long_silence_a_turn_starts_early_enough_for_the_preroll(text):
         vad = create_vad(settings.vad, settings.vad_threshold)
         turns = TurnTaking(settings.turn_settings())
         declared = None
-        for index, frame in enumerate([silent_frame] * silent_frames + frames):
+        for frame in [silent_frame] * silent_frames + frames:
             for window in vad.process(upsampler.process(mulaw_decode(frame))):
                 events = turns.update(window.end_ms, window.duration_ms, window.speech, False)
                 if declared is None and any(isinstance(e, SpeechStarted) for e in events):
