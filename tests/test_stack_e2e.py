@@ -198,14 +198,18 @@ def test_voice_turn_real_speech_through_whisper_and_rasa(stack):
     assert health["tts"] == "espeak"
 
 
+def tracker_of(stack: Stack, sender: str) -> dict:
+    """The conversation as Rasa's tracker store keeps it (HTTP API)."""
+    return requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30).json()
+
+
 def test_voice_silence_gets_a_reprompt_and_nothing_reaches_rasa(stack):
     sender = "e2e-voice-silence"
     wav = encode_wav(np.zeros(16000 * 3, dtype=np.float32), 16000)
     body = post_audio(stack, sender, wav).json()
     assert body["transcript"] == ""
     assert body["messages"][0]["text"].startswith("Je ne vous ai pas entendu")
-    tracker = requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=10).json()
-    assert not [e for e in tracker["events"] if e["event"] == "user"]
+    assert not [e for e in tracker_of(stack, sender)["events"] if e["event"] == "user"]
 
 
 def test_voice_bad_uploads_get_clear_errors(stack):
@@ -281,6 +285,16 @@ def stream_url(stack: Stack) -> str:
     return f"ws://127.0.0.1:{stack.env['RASA_PORT']}/webhooks/voice/stream"
 
 
+def dial(stack: Stack, caller: str, **options):
+    """A simulated call (``SimulatedCaller.connect``) speaking in the callers' voice."""
+    return SimulatedCaller.connect(stream_url(stack), caller=caller,
+                                   voice=require_caller_voice(), rate=CALLER_RATE, **options)
+
+
+ASK_BOOKING = ("je voudrais prendre rendez-vous", "bonjour, je voudrais prendre un rendez-vous",
+               "je veux prendre rendez-vous")
+
+
 RE_PROMPTS = (NOT_HEARD, "pas bien compris", "n'ai pas compris")
 
 
@@ -301,17 +315,13 @@ def test_phone_booking_by_voice_and_keypad_ends_with_the_row(stack):
     the request, the names, the patient ID, the day, the pick among the offers and the
     confirmation are spoken (MBROLA's French voice, see tests/audio_fixtures.py); the
     phone number is typed on the keypad, as the bot offers."""
-    voice = require_caller_voice()
 
     async def call_the_clinic():
-        async with SimulatedCaller.connect(stream_url(stack), caller="+33642153399",
-                                           media_format=PHONE_BOOKING_FORMAT,
-                                           voice=voice, rate=CALLER_RATE) as call:
+        async with dial(stack, "+33642153399", media_format=PHONE_BOOKING_FORMAT) as call:
             greeting = await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
             assert "Que puis-je faire pour vous" in greeting.text
             assert greeting.audio_seconds > 2
-            await answer(call, ("je voudrais prendre rendez-vous", "bonjour, je voudrais prendre un "
-                                "rendez-vous", "je veux prendre rendez-vous"), "nom de famille")
+            await answer(call, ASK_BOOKING, "nom de famille")
             await answer(call, ("Je m'appelle Bernard", "Bernard", "Je m'appelle Bernard"), "prénom")
             asked = await answer(call, ("Je m'appelle Marie", "Marie", "Je m'appelle Marie"),
                                  "dossier")
@@ -347,21 +357,17 @@ def test_phone_keypad_id_then_a_call_back_starts_a_new_conversation(stack):
     """The patient ID typed on the keypad fills the form; a patient who then hangs up
     and calls back at once (same number, well within Rasa's session expiry) starts
     afresh, not in the old form."""
-    caller = "+33600000003"
-    voice = require_caller_voice()
+    caller = "+33600000004"
 
     def booking_state():
-        tracker = requests.get(f"{stack.rasa_url}/conversations/{caller}/tracker",
-                               timeout=30).json()
+        tracker = tracker_of(stack, caller)
         slots = tracker["slots"]
         return tracker["active_loop"].get("name"), slots.get("requested_slot"), slots.get("patient_id")
 
     async def first_call():
-        async with SimulatedCaller.connect(stream_url(stack), caller=caller, voice=voice,
-                                           rate=CALLER_RATE) as line:
+        async with dial(stack, caller) as line:
             await line.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
-            await answer(line, ("je voudrais prendre rendez-vous", "bonjour, je voudrais prendre un "
-                                "rendez-vous", "je veux prendre rendez-vous"), "nom de famille")
+            await answer(line, ASK_BOOKING, "nom de famille")
             await answer(line, ("Je m'appelle Bernard",) * 3, "prénom")
             asked = await answer(line, ("Je m'appelle Marie",) * 3, "dossier")
             assert "taper votre numéro sur le clavier" in asked.text, asked.texts
@@ -370,8 +376,7 @@ def test_phone_keypad_id_then_a_call_back_starts_a_new_conversation(stack):
             assert "téléphone" in asked.text, asked.texts
 
     async def call_back():
-        async with SimulatedCaller.connect(stream_url(stack), caller=caller, voice=voice,
-                                           rate=CALLER_RATE) as line:
+        async with dial(stack, caller) as line:
             greeting = await line.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
             assert "Que puis-je faire pour vous" in greeting.text
 
@@ -383,11 +388,9 @@ def test_phone_keypad_id_then_a_call_back_starts_a_new_conversation(stack):
 
 def test_phone_barge_in_stops_the_bot_and_handles_the_caller(stack):
     caller = "+33600000001"
-    voice = require_caller_voice()
 
     async def interrupt_the_greeting():
-        async with SimulatedCaller.connect(stream_url(stack), caller=caller, voice=voice,
-                                           rate=CALLER_RATE) as call:
+        async with dial(stack, caller) as call:
             await asyncio.sleep(2.0)  # the greeting lasts about 9 s
             assert call.bot_speaking
             await call.say("je voudrais prendre rendez-vous")
@@ -400,8 +403,7 @@ def test_phone_barge_in_stops_the_bot_and_handles_the_caller(stack):
     # The interruption is handled as the caller's turn: heard and answered.
     assert reply.transcripts and "nom de famille" in reply.text, reply
     # Rasa's tracker keeps, on the caller's message, what the greeting had played.
-    tracker = requests.get(f"{stack.rasa_url}/conversations/{caller}/tracker", timeout=30).json()
-    said = [e for e in tracker["events"] if e["event"] == "user" and e["text"] != "/greet"
+    said = [e for e in tracker_of(stack, caller)["events"] if e["event"] == "user" and e["text"] != "/greet"
             and not e["text"].startswith("/session_start")]
     (cut,) = said[0]["metadata"]["barge_in"]["replies"]
     assert cut["text"].startswith("Bonjour, vous êtes bien au cabinet médical"), cut
