@@ -16,6 +16,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 # Services and where they listen; override any of them from the environment.
 export DUCKLING_HOST   ?= 127.0.0.1
 export DUCKLING_PORT   ?= 8000
+export ACTION_HOST     ?= 127.0.0.1
 export ACTION_PORT     ?= 5055
 export RASA_HOST       ?= 127.0.0.1
 export RASA_PORT       ?= 5005
@@ -34,10 +35,18 @@ export PYTHONPATH := $(CURDIR)
 export COQUI_TTS_PORT  ?= 5002
 export COQUI_TTS_MODEL ?= tts_models/fr/css10/vits
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# Rasa sends no usage data from a clinic's machine unless asked to.
+export RASA_TELEMETRY_ENABLED ?= false
+# Secrets generated on first `make run` (never committed; var/ is owner-only). Set
+# RASA_API_TOKEN / VOICE_CHANNEL_SECRET in the environment to use your own.
+SECRETS := var/rasa_api_token var/voice_channel_secret
+WITH_SECRETS := export RASA_API_TOKEN=$${RASA_API_TOKEN:-$$(cat var/rasa_api_token)} \
+  VOICE_CHANNEL_SECRET=$${VOICE_CHANNEL_SECRET:-$$(cat var/voice_channel_secret)};
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 .PHONY: help setup models run services migrate check-config train validate test test-unit \
-        test-stories test-e2e shell actions bench bench-voice bench-phone nlu-report clean setup-tts coqui models-vosk
+        test-stories test-e2e shell actions bench bench-voice bench-phone bench-abuse nlu-report clean \
+        setup-tts coqui models-vosk purge api-token
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -85,16 +94,26 @@ $(MODEL): $(SETUP_STAMP) $(TRAINING_INPUTS)
 validate: setup ## Check training data and domain (rasa data validate)
 	$(RASA) data validate
 
-run: setup models check-config train migrate ## Start Duckling, the action server and Rasa (Ctrl-C stops all)
-	@mkdir -p var
-	@echo "Allô Clinique: Duckling on $(RASA_DUCKLING_HTTP_URL), actions on http://127.0.0.1:$(ACTION_PORT), Rasa on http://$(RASA_HOST):$(RASA_PORT) (REST /webhooks/rest/webhook, voice /webhooks/voice/)"
-	@exec $(VENV)/bin/honcho start -f Procfile
+run: setup models check-config train migrate $(SECRETS) ## Start Duckling, the action server, Rasa and the purge (Ctrl-C stops all)
+	@echo "Allô Clinique: Duckling on $(RASA_DUCKLING_HTTP_URL), actions on http://$(ACTION_HOST):$(ACTION_PORT), Rasa on http://$(RASA_HOST):$(RASA_PORT) (voice /webhooks/voice/, staff chat /webhooks/staff/webhook, API token: make api-token)"
+	@$(WITH_SECRETS) exec $(VENV)/bin/honcho start -f Procfile
 
-services: ## Start the services without setup/train/migrate (used by tests)
-	@exec $(VENV)/bin/honcho start -f Procfile
+services: $(SECRETS) ## Start the services without setup/train/migrate
+	@$(WITH_SECRETS) exec $(VENV)/bin/honcho start -f Procfile
 
-actions: setup ## Run the action server alone
-	$(PY) -m rasa_sdk --actions actions --port $(ACTION_PORT)
+$(SECRETS):
+	@mkdir -p var && chmod 700 var
+	@umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > $@
+	@echo "Generated $@ (kept in var/, never committed)"
+
+api-token: $(SECRETS) ## Print the token of Rasa's HTTP API and the staff chat
+	@$(WITH_SECRETS) echo "$$RASA_API_TOKEN"
+
+purge: setup ## Delete conversations older than the retention period (clinic.yml privacy)
+	$(PY) -m actions.retention
+
+actions: setup ## Run the action server alone (on ACTION_HOST, 127.0.0.1 by default)
+	SANIC_HOST=$(ACTION_HOST) $(PY) -m rasa_sdk --actions actions --port $(ACTION_PORT)
 
 shell: train ## Chat with the bot in the terminal (needs `make run` elsewhere for actions)
 	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
@@ -128,6 +147,9 @@ bench-voice: setup models train ## Voice channel through the real stack -> bench
 
 bench-phone: setup models train ## Simulated phone callers in real time -> bench/results/phone_calls.json and .png
 	$(PY) bench/phone_calls.py $(BENCH_PHONE_ARGS)
+
+bench-abuse: setup models train ## 200 hostile requests on every route -> bench/results/abuse.json
+	$(PY) bench/abuse.py
 
 setup-tts: $(TTS_STAMP) ## Create .venv-tts for the Coqui TTS server (PyTorch + coqui-tts, about 7.5 GB)
 

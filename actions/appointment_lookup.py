@@ -1,8 +1,9 @@
 """Finding the caller's appointment before moving or cancelling it.
 
 The patient ID and the phone number must both match the record; otherwise
-nothing about any appointment is revealed. With several upcoming appointments
-the caller picks one ("le deuxième", "celui de mardi").
+nothing about any appointment is revealed (the failed check is counted, see
+:mod:`actions.form_validation`). With several upcoming appointments the caller
+picks one ("le deuxième", "celui de mardi").
 """
 from __future__ import annotations
 
@@ -14,25 +15,18 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions import slots
 from actions.choices import pick_offered_slot
-from actions.clinic_operations import AppointmentDetails
+from actions.clinic_operations import AppointmentDetails, ClinicOperations
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.duckling_client import first_time_entity
 from actions.form_validation import ClinicFormValidation
 from actions.spoken_french import say_datetime, say_list
-from actions.spoken_numbers import mask_patient_id
-from actions.time_answers import CALENDAR_UNAVAILABLE
 from actions.time_entities import wished_time_from_entity
 
 logger = logging.getLogger(__name__)
 
-NOT_FOUND = (
-    "Je ne retrouve pas de dossier avec ce numéro de dossier et ce téléphone. "
-    "Reprenons."
-)
 _ORDINALS = ("le premier", "le deuxième", "le troisième", "le quatrième", "le cinquième")
 
 
@@ -70,33 +64,19 @@ class AppointmentLookupValidation(ClinicFormValidation, ABC):
             return [slots.PATIENT_ID, slots.PHONE_NUMBER]  # nothing to move or cancel
         return [slots.PATIENT_ID, slots.PHONE_NUMBER, slots.APPOINTMENT_ID]
 
-    async def check_identity(
+    async def identity_accepted(
         self,
+        operations: ClinicOperations,
         patient_id: str,
         phone: str,
         result: Dict[Text, Any],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-    ) -> Dict[Text, Any]:
-        operations = clinic_operations()
-        try:
-            verified = await run_blocking(operations.verify_identity, patient_id, phone)
-            upcoming = (
-                await run_blocking(operations.upcoming_appointments, patient_id, phone)
-                if verified
-                else []
-            )
-        except SQLAlchemyError:
-            logger.exception("identity check failed")
-            return self.fail(
-                dispatcher, tracker, slots.PHONE_NUMBER, CALENDAR_UNAVAILABLE
-            )
-        if not verified:
-            logger.info("identity not verified for patient %s", mask_patient_id(patient_id))
-            return self.fail(
-                dispatcher, tracker, slots.PATIENT_ID, NOT_FOUND,
-                extra={slots.PHONE_NUMBER: None},
-            )
+    ) -> Optional[Dict[Text, Any]]:
+        """ID and phone of one file: its upcoming appointments (None otherwise)."""
+        if not await run_blocking(operations.verify_identity, patient_id, phone):
+            return None
+        upcoming = await run_blocking(operations.upcoming_appointments, patient_id, phone)
         values = {
             **result,
             slots.IDENTITY_VERIFIED: True,

@@ -2,7 +2,10 @@
 
 The appointment is written when the caller says "oui" to the read-back, inside
 the validation of ``booking_confirmed``: a slot taken in the meantime sends the
-caller back to the choice of a time, with the nearest free slots offered.
+caller back to the choice of a time, with the nearest free slots offered. A
+patient or phone number that already holds the most upcoming appointments
+clinic.yml allows hears it as soon as the identity is known (and again at the
+read-back if it changed meanwhile); the form then ends with the offer of a person.
 """
 from __future__ import annotations
 
@@ -11,16 +14,20 @@ import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import slots
 from actions.clinic_operations import (
+    ClinicOperations,
     PatientAlreadyBooked,
     PatientDetails,
     PatientMismatch,
+    PatientNotRegistered,
     SlotTaken,
+    TooManyUpcoming,
     same_name,
 )
 from actions.clinic_service import clinic_operations, run_blocking
@@ -44,9 +51,7 @@ from actions.time_wish import (
 
 logger = logging.getLogger(__name__)
 
-IDENTITY_MISMATCH = (
-    "Ce numéro de dossier ne correspond pas au nom et au téléphone que vous m'avez donnés."
-)
+REFUSED_UPCOMING_LIMIT = {"refused": "upcoming_limit"}
 # What the caller may ask to correct after "non" at the read-back.
 _CORRECTIONS = (
     (re.compile(r"pr[ée]nom", re.I), slots.FIRST_NAME),
@@ -68,6 +73,20 @@ def booked_slot(appointment) -> Slot:
     return Slot(appointment.start, appointment.end, appointment.doctor_id)
 
 
+def say_upcoming_limit(problem: TooManyUpcoming) -> str:
+    """Why no more appointment can be booked, and the offer of a person."""
+    holder = "Vous avez" if problem.scope == "patient" else "Ce numéro de téléphone a"
+    return (
+        f"{holder} déjà {problem.limit} rendez-vous à venir : c'est le maximum que je peux "
+        "prendre par téléphone. Pour un autre rendez-vous, voulez-vous que je vous passe "
+        "l'accueil ?"
+    )
+
+
+def _refused(tracker: Tracker) -> bool:
+    return bool((tracker.get_slot(slots.OUTCOME) or {}).get("refused"))
+
+
 class ValidateBookingForm(ClinicFormValidation):
     def name(self) -> Text:
         return "validate_booking_form"
@@ -79,13 +98,10 @@ class ValidateBookingForm(ClinicFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[Text]:
-        required = [
-            slots.LAST_NAME,
-            slots.FIRST_NAME,
-            slots.PATIENT_ID,
-            slots.PHONE_NUMBER,
-            slots.BOOKING_TIME,
-        ]
+        required = [slots.LAST_NAME, slots.FIRST_NAME, slots.PATIENT_ID, slots.PHONE_NUMBER]
+        if _refused(tracker):  # nothing more to ask: the form ends
+            return required
+        required.append(slots.BOOKING_TIME)
         if tracker.get_slot(slots.CORRECTION_PENDING):
             required.append(slots.BOOKING_CORRECTION)
         required.append(slots.BOOKING_CONFIRMED)
@@ -93,31 +109,33 @@ class ValidateBookingForm(ClinicFormValidation):
 
     # -- identity ----------------------------------------------------------------
 
-    async def check_identity(
+    async def identity_accepted(
         self,
+        operations: ClinicOperations,
         patient_id: str,
         phone: str,
         result: Dict[Text, Any],
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-    ) -> Dict[Text, Any]:
-        """A known patient ID must match the name and phone on file."""
-        try:
-            known = await run_blocking(clinic_operations().find_patient, patient_id)
-        except SQLAlchemyError:
-            logger.exception("patient lookup failed")
-            return self.fail(dispatcher, tracker, slots.PHONE_NUMBER, CALENDAR_UNAVAILABLE)
-        if known is None or (
+    ) -> Optional[Dict[Text, Any]]:
+        """A known patient ID must match the name and phone on file; an unknown one
+        is a new patient, unless clinic.yml accepts registered patients only."""
+        known = await run_blocking(operations.find_patient, patient_id)
+        if known is None:
+            if operations.config.security.registered_patients_only:
+                return None
+        elif not (
             known.phone_e164 == phone
             and same_name(known.last_name, tracker.get_slot(slots.LAST_NAME) or "")
             and same_name(known.first_name, tracker.get_slot(slots.FIRST_NAME) or "")
         ):
-            return result
-        logger.info("identity mismatch for patient %s", mask_patient_id(patient_id))
-        return self.fail(
-            dispatcher, tracker, slots.PATIENT_ID, IDENTITY_MISMATCH,
-            extra={slots.PHONE_NUMBER: None},
-        )
+            return None
+        try:
+            await run_blocking(operations.check_upcoming_limits, patient_id, phone)
+        except TooManyUpcoming as problem:
+            dispatcher.utter_message(text=say_upcoming_limit(problem))
+            return {**result, slots.OUTCOME: REFUSED_UPCOMING_LIMIT}
+        return result
 
     # -- time --------------------------------------------------------------------
 
@@ -167,11 +185,11 @@ class ValidateBookingForm(ClinicFormValidation):
         except PatientAlreadyBooked:
             dispatcher.utter_message(text="Vous avez déjà un rendez-vous à ce moment-là.")
             return await self._offer_again(dispatcher, chosen, doctor_id, "")
-        except PatientMismatch:
-            return self.fail(
-                dispatcher, tracker, slots.PATIENT_ID, IDENTITY_MISMATCH,
-                extra={slots.PHONE_NUMBER: None, slots.BOOKING_CONFIRMED: None},
-            )
+        except TooManyUpcoming as problem:
+            dispatcher.utter_message(text=say_upcoming_limit(problem))
+            return {slots.BOOKING_CONFIRMED: True, slots.OUTCOME: REFUSED_UPCOMING_LIMIT}
+        except (PatientMismatch, PatientNotRegistered):
+            return await self._identity_refused_at_booking(operations, patient, dispatcher, tracker)
         except SQLAlchemyError:
             logger.exception("booking failed")
             return self.fail(dispatcher, tracker, slots.BOOKING_CONFIRMED, CALENDAR_UNAVAILABLE)
@@ -182,6 +200,22 @@ class ValidateBookingForm(ClinicFormValidation):
             slots.BOOKING_CONFIRMED: True,
             slots.OUTCOME: {"booked": booked.id, **slot_to_value(booked_slot(booked))},
         }
+
+    async def _identity_refused_at_booking(
+        self,
+        operations: ClinicOperations,
+        patient: PatientDetails,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> Dict[Text, Any]:
+        try:
+            return await self.identity_refused(
+                operations, patient.clinic_patient_id, dispatcher, tracker,
+                {slots.PHONE_NUMBER: None, slots.BOOKING_CONFIRMED: None},
+            )
+        except SQLAlchemyError:
+            logger.exception("recording a failed identity check failed")
+            return self.fail(dispatcher, tracker, slots.BOOKING_CONFIRMED, CALENDAR_UNAVAILABLE)
 
     async def _offer_again(
         self, dispatcher: CollectingDispatcher, chosen, doctor_id: Optional[str], explanation: str
@@ -293,6 +327,9 @@ class ActionBookingDone(Action):
                     "Puis-je faire autre chose pour vous ?"
                 )
             )
+        elif outcome.get("refused"):
+            # The caller was just asked whether to speak to the reception.
+            return reset_form_events() + [SlotSet(slots.HANDOFF_OFFERED, True)]
         else:
             dispatcher.utter_message(response="utter_anything_else")
         return reset_form_events()

@@ -1,4 +1,5 @@
-"""The clinic's configuration (``clinic.yml``): hours, doctors, appointment length.
+"""The clinic's configuration (``clinic.yml``): hours, doctors, appointment length,
+security limits and how long conversations are kept.
 
 Loaded once per process and validated at start: a bad value raises
 :class:`ClinicConfigError` with a message that names the field, so that
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 import yaml
-from pydantic import BaseModel, Extra, ValidationError, conint, validator
+from pydantic import BaseModel, Extra, StrictBool, ValidationError, conint, validator
 
 WEEKDAYS = (
     "monday",
@@ -112,6 +113,18 @@ class _DoctorModel(_Strict):
         return value
 
 
+class _SecurityModel(_Strict):
+    identity_max_failures: conint(strict=True, ge=1, le=100) = 5  # type: ignore[valid-type]
+    identity_lockout_minutes: conint(strict=True, ge=1, le=1440) = 15  # type: ignore[valid-type]
+    max_upcoming_per_patient: conint(strict=True, ge=1, le=100) = 2  # type: ignore[valid-type]
+    max_upcoming_per_phone: conint(strict=True, ge=1, le=100) = 2  # type: ignore[valid-type]
+    registered_patients_only: StrictBool = False
+
+
+class _PrivacyModel(_Strict):
+    conversation_retention_days: conint(strict=True, ge=1, le=3650) = 30  # type: ignore[valid-type]
+
+
 class _ClinicModel(_Strict):
     name: str
     timezone: str
@@ -122,6 +135,8 @@ class _ClinicModel(_Strict):
     closed_days: List[date] = []
     patient_id: _PatientIdModel
     doctors: List[_DoctorModel]
+    security: _SecurityModel = _SecurityModel()
+    privacy: _PrivacyModel = _PrivacyModel()
 
     @validator("timezone")
     def _known_timezone(cls, value: str) -> str:
@@ -173,6 +188,28 @@ class Doctor:
 
 
 @dataclass(frozen=True)
+class SecuritySettings:
+    """Limits against guessing patient IDs and flooding the calendar."""
+
+    identity_max_failures: int = 5  # failed identity checks before a lockout
+    identity_lockout_minutes: int = 15  # window counted, and lockout length
+    max_upcoming_per_patient: int = 2
+    max_upcoming_per_phone: int = 2
+    registered_patients_only: bool = False  # True: an unknown patient ID is refused
+
+    @property
+    def identity_lockout(self) -> timedelta:
+        return timedelta(minutes=self.identity_lockout_minutes)
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """How long personal data is kept."""
+
+    conversation_retention_days: int = 30
+
+
+@dataclass(frozen=True)
 class ClinicConfig:
     name: str
     timezone: ZoneInfo
@@ -183,6 +220,8 @@ class ClinicConfig:
     closed_days: frozenset
     patient_id_digits: int
     doctors: Tuple[Doctor, ...]
+    security: SecuritySettings = SecuritySettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     def doctor(self, doctor_id: str) -> Doctor:
         for doctor in self.doctors:
@@ -239,6 +278,8 @@ def parse_clinic_config(raw: dict) -> ClinicConfig:
         closed_days=frozenset(model.closed_days),
         patient_id_digits=model.patient_id.digits,
         doctors=doctors,
+        security=SecuritySettings(**model.security.dict()),
+        privacy=PrivacySettings(**model.privacy.dict()),
     )
 
 

@@ -4,22 +4,25 @@ Actions call these methods and never write SQL. Every method opens its own
 session, commits or rolls back as one unit, and returns plain dataclasses with
 aware datetimes in the clinic's time zone. Problems the caller must hear about
 are exceptions: :class:`SlotTaken`, :class:`~actions.scheduling.SlotRejected`,
-:class:`PatientMismatch`, :class:`PatientAlreadyBooked`,
-:class:`AppointmentNotFound`.
+:class:`PatientMismatch`, :class:`PatientNotRegistered`, :class:`PatientAlreadyBooked`,
+:class:`TooManyUpcoming`, :class:`AppointmentNotFound`. Failed identity checks are
+counted through :mod:`actions.identity_failures`.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable, Iterable, List, Optional, Set, Tuple
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.clinic_config import ClinicConfig
+from actions.identity_failures import FailureCount, IdentityFailures
 from actions.models import STATUS_BOOKED, STATUS_CANCELLED, Appointment, Patient
 from actions.scheduling import Slot, SlotRejected, check_slot, slots_between
 
@@ -37,8 +40,26 @@ class PatientMismatch(Exception):
     """The patient ID exists but the name or phone given does not match the file."""
 
 
+class PatientNotRegistered(Exception):
+    """The patient ID is unknown and clinic.yml accepts registered patients only."""
+
+    def __init__(self) -> None:
+        super().__init__("this patient ID is not registered at the clinic")
+
+
 class PatientAlreadyBooked(Exception):
     """The patient already has an appointment at that time."""
+
+
+class TooManyUpcoming(Exception):
+    """The patient (``scope`` "patient") or the phone number (``scope`` "phone")
+    already holds ``limit`` upcoming appointments, the most clinic.yml allows."""
+
+    def __init__(self, limit: int, scope: str) -> None:
+        holder = "patient" if scope == "patient" else "phone number"
+        super().__init__(f"the {holder} already has {limit} upcoming appointment(s), the limit")
+        self.limit = limit
+        self.scope = scope
 
 
 class AppointmentNotFound(Exception):
@@ -86,6 +107,7 @@ class ClinicOperations:
         self._sessions = session_factory
         self._config = config
         self._clock = clock
+        self._identity_failures = IdentityFailures(session_factory, config.security, clock)
 
     # -- reading -----------------------------------------------------------------
 
@@ -144,6 +166,21 @@ class ClinicOperations:
         patient = self.find_patient(clinic_patient_id)
         return patient is not None and patient.phone_e164 == phone_e164
 
+    def identity_failures(self, clinic_patient_id: str, caller_key: str) -> FailureCount:
+        """Recent failed identity checks of this patient ID and of this caller."""
+        return self._identity_failures.count(clinic_patient_id, caller_key)
+
+    def record_identity_failure(self, clinic_patient_id: str, caller_key: str) -> FailureCount:
+        """Count a failed identity check; the counts including it."""
+        return self._identity_failures.record(clinic_patient_id, caller_key)
+
+    def check_upcoming_limits(self, clinic_patient_id: str, phone_e164: str) -> None:
+        """:class:`TooManyUpcoming` when a booking for them would be refused (the
+        booking itself checks again)."""
+        with self._sessions() as session:
+            patient = self._patient(session, clinic_patient_id)
+            self._check_upcoming_limits(session, patient, phone_e164)
+
     def upcoming_appointments(
         self, clinic_patient_id: str, phone_e164: str
     ) -> List[AppointmentDetails]:
@@ -171,7 +208,7 @@ class ClinicOperations:
         start: datetime,
         doctor_id: Optional[str] = None,
     ) -> AppointmentDetails:
-        """Book ``start`` for ``patient`` (created if new; checked if known)."""
+        """Book ``start`` for ``patient`` (created if new and allowed; checked if known)."""
         doctors = [doctor_id] if doctor_id else [d.id for d in self._config.doctors]
         slots = self._valid_slots(doctors, start)
         for _attempt in range(_WRITE_ATTEMPTS):
@@ -227,7 +264,10 @@ class ClinicOperations:
 
     def _book_once(self, details: PatientDetails, slots: List[Slot]) -> AppointmentDetails:
         with self._sessions() as session, session.begin():
+            self._lock_phone(session, details.phone_e164)
             patient = self._patient(session, details.clinic_patient_id)
+            if patient is None and self._config.security.registered_patients_only:
+                raise PatientNotRegistered()
             if patient is None:
                 patient = Patient(
                     clinic_patient_id=details.clinic_patient_id,
@@ -239,6 +279,7 @@ class ClinicOperations:
                 session.flush()
             elif not _matches(patient, details):
                 raise PatientMismatch()
+            self._check_upcoming_limits(session, patient, details.phone_e164)
             start = slots[0].start
             if self._patient_busy(session, patient.id, start):
                 raise PatientAlreadyBooked()
@@ -309,6 +350,34 @@ class ClinicOperations:
             raise AppointmentNotFound()
         return row[0], row[1]
 
+    def _check_upcoming_limits(
+        self, session: Session, patient: Optional[Patient], phone_e164: str
+    ) -> None:
+        security = self._config.security
+        upcoming = select(func.count()).select_from(Appointment).where(
+            Appointment.status == STATUS_BOOKED,
+            Appointment.start_at > _to_db(self.now()),
+        )
+        if patient is not None and patient.id is not None:
+            held = session.scalar(upcoming.where(Appointment.patient_id == patient.id))
+            if held >= security.max_upcoming_per_patient:
+                raise TooManyUpcoming(security.max_upcoming_per_patient, "patient")
+        held = session.scalar(
+            upcoming.join(Patient, Appointment.patient_id == Patient.id).where(
+                Patient.phone_e164 == phone_e164
+            )
+        )
+        if held >= security.max_upcoming_per_phone:
+            raise TooManyUpcoming(security.max_upcoming_per_phone, "phone")
+
+    @staticmethod
+    def _lock_phone(session: Session, phone_e164: str) -> None:
+        """Serialize the bookings of one phone number until the transaction ends, so
+        that simultaneous bookings cannot all pass the caps. SQLite needs nothing:
+        its transactions take the write lock at BEGIN (see actions.database)."""
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(select(func.pg_advisory_xact_lock(_lock_id("phone", phone_e164))))
+
     @staticmethod
     def _patient(session: Session, clinic_patient_id: str) -> Optional[Patient]:
         return session.scalars(
@@ -368,6 +437,12 @@ def _patient_details(patient: Patient) -> PatientDetails:
         last_name=patient.last_name,
         phone_e164=patient.phone_e164,
     )
+
+
+def _lock_id(kind: str, value: str) -> int:
+    """A signed 64-bit number for PostgreSQL's advisory locks."""
+    digest = hashlib.sha256(f"{kind}\n{value}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _one_per_time(slots: List[Slot]) -> List[Slot]:

@@ -3,20 +3,30 @@
 ``DATABASE_URL`` selects the database (any SQLAlchemy URL; PostgreSQL in
 production). Without it, a SQLite file at ``var/clinic.db`` beside the project
 (outside ``data/``, which holds training data). Nothing connects at import.
+
+Every engine keeps personal data out of error messages (``hide_parameters``: a
+failed statement is logged without its values) and no call waits long: on
+PostgreSQL a connect timeout (``DATABASE_CONNECT_TIMEOUT_S``, 5 s) and a statement
+timeout (``DATABASE_STATEMENT_TIMEOUT_MS``, 5000 ms); on SQLite a busy timeout of
+5 s. SQLite files are created readable by their owner only (0600, directory 0700).
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "clinic.db"
-SQLITE_BUSY_TIMEOUT_S = 30
+# Longest wait for another writer's lock. Writes hold it for milliseconds: 50
+# simultaneous bookings of one slot pass well within it.
+SQLITE_BUSY_TIMEOUT_S = 5
+DEFAULT_CONNECT_TIMEOUT_S = 5
+DEFAULT_STATEMENT_TIMEOUT_MS = 5000
 
 
 def database_url() -> str:
@@ -29,15 +39,62 @@ def make_engine(url: Optional[str] = None) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True, future=True)
+    return _server_engine(url)
+
+
+def make_external_engine(url: str) -> Engine:
+    """An engine for a database the clinic does not manage (Rasa's tracker store):
+    the same privacy and timeouts, but a SQLite file is neither created nor tuned."""
+    if url.startswith("sqlite"):
+        return create_engine(
+            url,
+            future=True,
+            hide_parameters=True,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
+        )
+    return _server_engine(url)
+
+
+def _server_engine(url: str) -> Engine:
+    options: Dict[str, Any] = {}
+    if url.startswith("postgresql"):
+        connect_timeout = _positive_int_env("DATABASE_CONNECT_TIMEOUT_S", DEFAULT_CONNECT_TIMEOUT_S)
+        statement_timeout = _positive_int_env(
+            "DATABASE_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS
+        )
+        options = {
+            "connect_args": {
+                "connect_timeout": connect_timeout,
+                "options": f"-c statement_timeout={statement_timeout}",
+            },
+            # Waiting for a pooled connection is bounded too.
+            "pool_timeout": connect_timeout,
+        }
+    return create_engine(url, pool_pre_ping=True, future=True, hide_parameters=True, **options)
+
+
+def _positive_int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {raw!r}")
+    return value
 
 
 def _sqlite_engine(url: str) -> Engine:
-    path = url.split("///", 1)[1] if "///" in url else ""
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    path = make_url(url).database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        _create_private_file(Path(path))
     engine = create_engine(
-        url, future=True, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}
+        url,
+        future=True,
+        hide_parameters=True,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
     )
 
     @event.listens_for(engine, "connect")
@@ -56,6 +113,26 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file 0600 (its missing directories 0700) before SQLite
+    does; SQLite gives its -wal and -shm files the database file's mode."""
+    missing = []
+    directory = path.parent
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
 
 
 def make_session_factory(engine: Engine) -> "sessionmaker[Session]":

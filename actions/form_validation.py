@@ -3,7 +3,10 @@
 A wrong value gets a short explanation and the question again (the form asks
 it); from the third failure on the same slot, the explanation also offers a
 person. Identity answers (name, patient ID, phone) are cleaned and checked here
-the same way for booking, moving and cancelling.
+the same way for booking, moving and cancelling: every failed check is counted in
+the database against the patient ID and the caller (:func:`caller_key`), a locked
+check is refused even with the right answers, and every mismatch gets the same
+answer, :data:`IDENTITY_NOT_FOUND`, so that nobody learns whether an ID exists.
 """
 from __future__ import annotations
 
@@ -17,12 +20,16 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions import slots
 from actions.clinic_config import clinic_config
-from actions.clinic_service import clinic_operations
-from actions.spoken_numbers import normalize_phone, parse_patient_id
+from actions.clinic_operations import ClinicOperations
+from actions.clinic_service import clinic_operations, run_blocking
+from actions.identity_failures import FailureCount
+from actions.spoken_numbers import mask_patient_id, normalize_phone, parse_patient_id
 from actions.time_answers import (
+    CALENDAR_UNAVAILABLE,
     NOT_UNDERSTOOD,
     ServiceDown,
     resolve_time_answer,
@@ -36,6 +43,16 @@ OFFER_PERSON = (
     "Si vous préférez, dites « je veux parler à quelqu'un » "
     "et je vous passe l'accueil."
 )
+# The one answer to every failed identity check, whether the ID exists or not.
+IDENTITY_NOT_FOUND = (
+    "Je ne retrouve pas de dossier avec ce numéro de dossier et ce téléphone. "
+    "Reprenons."
+)
+IDENTITY_LOCKED = (
+    "Pour votre sécurité, je ne peux plus vérifier ce dossier pour le moment. "
+    "Dites « je veux parler à quelqu'un » et je vous passe l'accueil du cabinet."
+)
+CALLER_KEY = "caller_key"
 _HESITATION = r"(?:e+u+h+|h+u+m+|h+m+|alors|bon|oui|donc|ben(?=\s+(?:je|mon|c'est|moi|il)\b))"
 _NAME_LEAD_INS = re.compile(
     rf"^(?:{_HESITATION}(?:\s+|$))*"
@@ -45,6 +62,24 @@ _NAME_LEAD_INS = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '\-][^\W\d_]+){0,3}$")
+
+
+def caller_key(tracker: Tracker) -> str:
+    """Who is calling, to count failed identity checks across conversations.
+
+    The channel puts an opaque ``caller_key`` (a keyed hash of the caller's number,
+    or of the web client's address) in the message metadata; Rasa gives it to the
+    action server on the latest ``user`` event and in ``latest_message``. Without
+    it, the conversation id stands for the caller.
+    """
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            key = (event.get("metadata") or {}).get(CALLER_KEY)
+            if key:
+                return str(key)
+            break
+    key = ((tracker.latest_message or {}).get("metadata") or {}).get(CALLER_KEY)
+    return str(key) if key else tracker.sender_id
 
 
 def clean_name(text: Optional[str]) -> Optional[str]:
@@ -76,12 +111,14 @@ class ClinicFormValidation(FormValidationAction, ABC):
         slot: str,
         explanation: str,
         extra: Optional[Dict[Text, Any]] = None,
+        offer_person: bool = True,
     ) -> Dict[Text, Any]:
-        """Reject ``slot``: explain, count, and from the third time offer a person."""
+        """Reject ``slot``: explain, count, and from the third time offer a person
+        (unless the explanation already does: ``offer_person=False``)."""
         failures = dict(tracker.get_slot(slots.VALIDATION_FAILURES) or {})
         failures[slot] = failures.get(slot, 0) + 1
         message = explanation
-        if failures[slot] >= MAX_FAILURES_BEFORE_OFFER:
+        if offer_person and failures[slot] >= MAX_FAILURES_BEFORE_OFFER:
             message = f"{explanation} {OFFER_PERSON}"
         dispatcher.utter_message(text=message)
         logger.info("slot %s rejected (%d time(s))", slot, failures[slot])
@@ -172,8 +209,79 @@ class ClinicFormValidation(FormValidationAction, ABC):
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
     ) -> Dict[Text, Any]:
-        """Once both the patient ID and the phone are known (cleaned): check them together."""
+        """Once both the patient ID and the phone are known (cleaned): check them
+        together, unless this ID or this caller is locked out."""
+        operations = clinic_operations()
+        caller = caller_key(tracker)
+        try:
+            count = await run_blocking(operations.identity_failures, patient_id, caller)
+            if count.locked:
+                return self._locked_out(operations, patient_id, count, dispatcher, tracker)
+            accepted = await self.identity_accepted(
+                operations, patient_id, phone, result, dispatcher, tracker
+            )
+            if accepted is not None:
+                return accepted
+            return await self.identity_refused(
+                operations, patient_id, dispatcher, tracker, {slots.PHONE_NUMBER: None}
+            )
+        except SQLAlchemyError:
+            logger.exception("identity check failed")
+            return self.fail(dispatcher, tracker, slots.PHONE_NUMBER, CALENDAR_UNAVAILABLE)
+
+    async def identity_accepted(
+        self,
+        operations: ClinicOperations,
+        patient_id: str,
+        phone: str,
+        result: Dict[Text, Any],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> Optional[Dict[Text, Any]]:
+        """The form's own check: the slot values when ``patient_id`` and ``phone``
+        pass it, None when they do not (may raise ``SQLAlchemyError``)."""
         return result
+
+    async def identity_refused(
+        self,
+        operations: ClinicOperations,
+        patient_id: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        extra: Dict[Text, Any],
+    ) -> Dict[Text, Any]:
+        """A failed identity check: counted, and the same answer whatever failed."""
+        count = await run_blocking(
+            operations.record_identity_failure, patient_id, caller_key(tracker)
+        )
+        if count.locked:
+            logger.warning(
+                "identity checks now locked for patient ID %s: %s",
+                mask_patient_id(patient_id), _describe(count, operations),
+            )
+        else:
+            logger.info("identity not verified for patient %s", mask_patient_id(patient_id))
+        return self.fail(
+            dispatcher, tracker, slots.PATIENT_ID, IDENTITY_NOT_FOUND, extra=extra
+        )
+
+    def _locked_out(
+        self,
+        operations: ClinicOperations,
+        patient_id: str,
+        count: FailureCount,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> Dict[Text, Any]:
+        logger.warning(
+            "identity check refused, locked out, for patient ID %s: %s; "
+            "the caller is offered the reception",
+            mask_patient_id(patient_id), _describe(count, operations),
+        )
+        return self.fail(
+            dispatcher, tracker, slots.PATIENT_ID, IDENTITY_LOCKED,
+            extra={slots.PHONE_NUMBER: None}, offer_person=False,
+        )
 
     def parse_patient_id_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -200,6 +308,14 @@ class ClinicFormValidation(FormValidationAction, ABC):
                 "Dites-le par exemple : zéro six, douze, trente-quatre.",
             )
         return self.succeed(tracker, {slots.PHONE_NUMBER: phone})
+
+
+def _describe(count: FailureCount, operations: ClinicOperations) -> str:
+    minutes = operations.config.security.identity_lockout_minutes
+    return (
+        f"{count.patient} failed check(s) for this ID and {count.caller} failed check(s) "
+        f"from this caller in the last {minutes} minutes (limit {count.limit})"
+    )
 
 
 def _first_parsed(

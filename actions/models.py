@@ -1,4 +1,5 @@
-"""ORM models of the clinic database: patients and their appointments.
+"""ORM models of the clinic database: patients, their appointments, and failed
+identity checks.
 
 Datetimes are stored as naive UTC (SQLite has no time zones); the clinic
 operations convert at the boundary. The schema changes only through Alembic
@@ -24,6 +25,8 @@ Base = declarative_base()
 
 STATUS_BOOKED = "booked"
 STATUS_CANCELLED = "cancelled"
+SUBJECT_PATIENT = "patient"
+SUBJECT_CALLER = "caller"
 _ACTIVE = text(f"status = '{STATUS_BOOKED}'")
 
 
@@ -86,3 +89,26 @@ class Appointment(Base):
     updated_at = Column(DateTime, nullable=False, default=utc_now, onupdate=utc_now)
 
     patient = relationship("Patient", back_populates="appointments")
+
+
+class IdentityFailure(Base):
+    """One failed identity check, counted against a patient ID or against a caller.
+
+    ``subject_key`` is the SHA-256 (hex) of the patient ID or of the caller's key,
+    never the value itself.
+    """
+
+    __tablename__ = "identity_failures"
+    __table_args__ = (
+        CheckConstraint(
+            f"subject_kind IN ('{SUBJECT_PATIENT}', '{SUBJECT_CALLER}')",
+            name="ck_identity_failures_subject_kind",
+        ),
+        Index("ix_identity_failures_subject", "subject_kind", "subject_key", "failed_at"),
+        Index("ix_identity_failures_failed_at", "failed_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    subject_kind = Column(String(16), nullable=False)
+    subject_key = Column(String(64), nullable=False)
+    failed_at = Column(DateTime, nullable=False)

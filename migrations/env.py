@@ -21,6 +21,10 @@ def run_migrations() -> None:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                # Schema changes may outlast the statement timeout set for callers.
+                connection.exec_driver_sql("SET statement_timeout = 0")
+                connection.commit()
             context.configure(
                 connection=connection,
                 target_metadata=Base.metadata,

@@ -37,9 +37,11 @@ import contextlib
 import json
 import uuid
 from collections import deque
+from xml.etree import ElementTree
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Deque, Dict, List, Mapping, Optional, Tuple, Union
 
+import httpx
 import numpy as np
 import websockets
 
@@ -197,13 +199,13 @@ class SimulatedCaller:
     def __init__(self, ws: Any, *, caller: Optional[str], events: bool,
                  media_format: str = "mulaw", parameters: Optional[Mapping[str, str]] = None,
                  settle: float = 0.8, voice: Optional[str] = None,
-                 rate: Optional[int] = None) -> None:
+                 rate: Optional[int] = None, call_sid: Optional[str] = None) -> None:
         if media_format not in FORMATS:
             raise ValueError(f"media_format must be one of {sorted(FORMATS)}")
         self.ws = ws
         self.format = FORMATS[media_format]
         self.stream_sid = "MZ" + uuid.uuid4().hex
-        self.call_sid = "CA" + uuid.uuid4().hex
+        self.call_sid = call_sid or "CA" + uuid.uuid4().hex
         self.account_sid = "AC" + uuid.uuid4().hex
         self.parameters: Dict[str, str] = dict(parameters or {})
         if caller:
@@ -246,7 +248,8 @@ class SimulatedCaller:
                       headers: Optional[Mapping[str, str]] = None,
                       auth_token: Optional[str] = None, open_timeout: float = 20,
                       settle: float = 0.8, voice: Optional[str] = None,
-                      rate: Optional[int] = None) -> AsyncIterator["SimulatedCaller"]:
+                      rate: Optional[int] = None,
+                      call_sid: Optional[str] = None) -> AsyncIterator["SimulatedCaller"]:
         """Open the stream and send ``connected`` + ``start``; hang up on exit.
 
         ``auth_token``: sign the upgrade with ``X-Twilio-Signature`` as Twilio does
@@ -263,12 +266,36 @@ class SimulatedCaller:
         ws = await websockets.connect(url, extra_headers=extra, open_timeout=open_timeout,
                                       max_size=MAX_RECEIVE_BYTES)
         call = cls(ws, caller=caller, events=events, media_format=media_format,
-                   parameters=parameters, settle=settle, voice=voice, rate=rate)
+                   parameters=parameters, settle=settle, voice=voice, rate=rate,
+                   call_sid=call_sid)
         try:
             await call._start()
             yield call
         finally:
             await call.hang_up()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def dial(cls, server_url: str, *, caller: str = "+33612345678",
+                   prefix: str = "/webhooks/voice",
+                   **options: Any) -> AsyncIterator["SimulatedCaller"]:
+        """Call as Twilio does: POST the incoming-call webhook (``From``, ``CallSid``),
+        take the ``<Parameter>``s of its TwiML (the caller and the per-call ticket), then
+        open the stream with them (``server_url``: ``http://host:port``)."""
+        call_sid = "CA" + uuid.uuid4().hex
+        form = {"From": caller, "CallSid": call_sid, "AccountSid": "AC" + uuid.uuid4().hex}
+        async with httpx.AsyncClient(timeout=30) as http:
+            answer = await http.post(f"{server_url}{prefix}/twilio/incoming", data=form)
+        answer.raise_for_status()
+        parameters = {p.get("name"): p.get("value")
+                      for p in ElementTree.fromstring(answer.text).iter("Parameter")}
+        if not parameters:
+            raise ConnectionRefusedError(f"the TwiML connects no stream: {answer.text}")
+        parameters.update(options.pop("parameters", None) or {})
+        url = server_url.replace("http", "ws", 1) + f"{prefix}/stream"
+        async with cls.connect(url, caller=None, parameters=parameters, call_sid=call_sid,
+                               **options) as call:
+            yield call
 
     async def _start(self) -> None:
         await self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})

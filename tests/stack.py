@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -45,6 +46,22 @@ class Stack:
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.env['RASA_PORT']}"
 
+    @property
+    def api_token(self) -> str:
+        """The token of Rasa's HTTP API and of the staff chat (``RASA_API_TOKEN``)."""
+        return self.env["RASA_API_TOKEN"]
+
+    def api(self, path: str) -> str:
+        """``path`` of Rasa's HTTP API, with the token (Rasa reads it from ``?token=``)."""
+        separator = "&" if "?" in path else "?"
+        return f"{self.rasa_url}{path}{separator}token={self.api_token}"
+
+    def staff_say(self, sender: str, message: str, timeout: float = 60) -> requests.Response:
+        """A typed turn in the staff chat (``staff:<sender>`` in Rasa)."""
+        return requests.post(f"{self.rasa_url}/webhooks/staff/webhook",
+                             json={"sender": sender, "message": message},
+                             headers={"Authorization": f"Bearer {self.api_token}"}, timeout=timeout)
+
     def start(self) -> None:
         self.log = open(self.log_path, "wb")
         # A session of its own, like a terminal's foreground job, so that one SIGINT to
@@ -59,7 +76,7 @@ class Stack:
         checks = {
             "duckling": (f"http://127.0.0.1:{self.env['DUCKLING_PORT']}/", lambda r: r.text == "quack!"),
             "actions": (f"http://127.0.0.1:{self.env['ACTION_PORT']}/health", lambda r: r.ok),
-            "rasa": (f"{self.rasa_url}/status", lambda r: r.ok and r.json().get("model_file")),
+            "rasa": (self.api("/status"), lambda r: r.ok and r.json().get("model_file")),
         }
         deadline = time.monotonic() + START_TIMEOUT_S
         pending = dict(checks)
@@ -158,7 +175,13 @@ def stack_env(tmp: Path, database_url: str, tracker_url: str) -> Dict[str, str]:
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         PYTHONUNBUFFERED="1",
+        RASA_API_TOKEN=secrets.token_urlsafe(24),
+        VOICE_CHANNEL_SECRET=secrets.token_hex(32),
     )
+    # What the Procfile does by default is under test (telemetry off, the action server
+    # on 127.0.0.1): the make variables of the caller must not decide it.
+    for name in ("RASA_TELEMETRY_ENABLED", "ACTION_HOST", "SANIC_HOST"):
+        env.pop(name, None)
     return env
 
 

@@ -305,3 +305,11 @@ def test_pcm_conversions():
         to_float32(np.zeros((2, 2), dtype=np.float32))
     with pytest.raises(TypeError):
         to_float32(np.zeros(3, dtype=np.int32))
+
+
+@pytest.mark.parametrize("rate", [4000, 6000, 7999])
+def test_source_rates_below_telephone_quality_are_refused(rate):
+    data = encode_with_pyav(tone(1.0, 440.0, rate), rate, "wav", "pcm_s16le")
+    with pytest.raises(UnsupportedAudio) as refused:
+        decode_audio(data)
+    assert f"{rate} Hz" in str(refused.value) and "8000 Hz" in str(refused.value)

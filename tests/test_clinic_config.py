@@ -99,3 +99,60 @@ def test_command_line_check_exits_nonzero_on_a_bad_file(tmp_path):
     )
     assert result.returncode != 0
     assert "unknown timezone 'Mars/Olympus'" in result.stderr
+
+
+def test_security_and_privacy_settings_are_read(clinic):
+    assert clinic.security.identity_max_failures == 5
+    assert clinic.security.identity_lockout_minutes == 15
+    assert clinic.security.max_upcoming_per_patient == 2
+    assert clinic.security.max_upcoming_per_phone == 2
+    assert clinic.security.registered_patients_only is False
+    assert clinic.privacy.conversation_retention_days == 30
+
+
+def test_security_and_privacy_have_defaults_when_absent():
+    raw = copy.deepcopy(RAW)
+    raw.pop("security", None)
+    raw.pop("privacy", None)
+
+    config = parse_clinic_config(raw)
+
+    assert (
+        config.security.identity_max_failures,
+        config.security.identity_lockout_minutes,
+        config.security.max_upcoming_per_patient,
+        config.security.max_upcoming_per_phone,
+        config.security.registered_patients_only,
+        config.privacy.conversation_retention_days,
+    ) == (5, 15, 2, 2, False, 30)
+
+
+def test_a_partial_security_section_keeps_the_other_defaults():
+    raw = copy.deepcopy(RAW)
+    raw["security"] = {"registered_patients_only": True, "max_upcoming_per_phone": 4}
+
+    config = parse_clinic_config(raw)
+
+    assert config.security.registered_patients_only is True
+    assert config.security.max_upcoming_per_phone == 4
+    assert config.security.max_upcoming_per_patient == 2
+    assert config.security.identity_max_failures == 5
+
+
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        (["security", "identity_max_failures"], 0, "security.identity_max_failures"),
+        (["security", "identity_lockout_minutes"], "quinze", "security.identity_lockout_minutes"),
+        (["security", "max_upcoming_per_patient"], 0, "security.max_upcoming_per_patient"),
+        (["security", "max_upcoming_per_phone"], -1, "security.max_upcoming_per_phone"),
+        (["security", "registered_patients_only"], "peut-être", "security.registered_patients_only"),
+        (["security", "lockout"], 3, "security.lockout: extra fields not permitted"),
+        (["privacy", "conversation_retention_days"], 0, "privacy.conversation_retention_days"),
+        (["privacy", "conversation_retention_days"], 2.5, "privacy.conversation_retention_days"),
+    ],
+)
+def test_bad_security_or_privacy_values_name_the_field(path, value, message):
+    with pytest.raises(ClinicConfigError) as error:
+        parse_clinic_config(_broken(path, value))
+    assert message in str(error.value)

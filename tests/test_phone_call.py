@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import json
 import logging
 from collections import deque
@@ -59,25 +60,35 @@ def espeak():
 
 
 class ScriptedDialogue:
-    """Rasa stand-in: replies from a function of the text; hints from a list or a function."""
+    """Rasa stand-in: replies from a function of the text (or a coroutine it returns: a
+    slow or hanging dialogue); hints from a list or a function."""
 
     def __init__(self, reply=None, hint=None) -> None:
         self.said: List[str] = []
         self.sessions: List[str] = []  # senders of the SESSION_START each call begins with
+        self.sessions_closed: List[str] = []  # senders of the SESSION_START sent as it ends
+        self.session_metadata: List[Optional[Dict[str, Any]]] = []  # opening, then closing
         self.metadata: List[Optional[Dict[str, Any]]] = []  # with each text in ``said``
         self._reply = reply or (lambda text: [{"text": "Bonjour."}])
         self._hint = hint or (lambda said: RecognitionHint())
 
     async def say(self, sender: str, text: str,
                   metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
+        assert not self.sessions_closed, "nothing reaches the dialogue after the session closed"
         if text == SESSION_START:
-            assert not self.said, "the session starts before anything else"
-            self.sessions.append(sender)
+            if not self.sessions:
+                assert not self.said, "the session starts before anything else"
+                self.sessions.append(sender)
+            else:
+                assert sender == self.sessions[0], "the call's own session is closed"
+                self.sessions_closed.append(sender)
+            self.session_metadata.append(metadata)
             return []
         self.said.append(text)
         self.metadata.append(metadata)
         self.sender = sender
-        return self._reply(text)
+        reply = self._reply(text)
+        return await reply if inspect.isawaitable(reply) else reply
 
     async def hint(self, sender: str) -> RecognitionHint:
         return self._hint(self.said)
@@ -139,7 +150,8 @@ class Line:
             "streamSid": "MZ1", "callSid": "CA1", "accountSid": "AC1", "tracks": ["inbound"],
             "customParameters": self.params,
             "mediaFormat": {"encoding": self.encoding, "sampleRate": self.rate, "channels": 1}}})
-        self.feeding = asyncio.get_running_loop().create_task(self._feed())
+        if self.feeding is None:  # one line, one real-time feed (a second start is not another)
+            self.feeding = asyncio.get_running_loop().create_task(self._feed())
 
     def media(self, payload: bytes) -> None:
         self.chunk += 1
@@ -215,8 +227,9 @@ async def test_greeting_and_a_spoken_turn_in_real_time(whisper, espeak, caplog):
     async def script(line: Line) -> None:
         line.start()
         await line.until(lambda: line.events("mark"))  # the greeting, as soon as the stream starts
-        assert dialogue.said == ["/greet"] and dialogue.sender == "+33612345678"
-        assert dialogue.sessions == ["+33612345678"]  # a new Rasa session, then the greeting
+        # the conversation is the call's, never the caller's number
+        assert dialogue.said == ["/greet"] and dialogue.sender == "phone:CA1"
+        assert dialogue.sessions == ["phone:CA1"]  # a new Rasa session, then the greeting
         assert line.events("media") and all(len(base64.b64decode(m["media"]["payload"])) == 160
                                             for m in line.events("media"))
         await line.until(lambda: not call._playback.speaking)

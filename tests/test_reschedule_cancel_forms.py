@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from actions import slots
-from actions.appointment_lookup import NOT_FOUND, ActionAskAppointmentId
+from actions.appointment_lookup import ActionAskAppointmentId
 from actions.cancellation import ActionAskCancelConfirmed, ActionCancelDone, ValidateCancelForm
 from actions.conversation_control import reset_form_events
+from actions.form_validation import IDENTITY_NOT_FOUND
 from actions.models import STATUS_BOOKED, STATUS_CANCELLED, Appointment
 from actions.rescheduling import (
     ActionAskNewTime,
@@ -103,7 +104,7 @@ async def test_wrong_identity_reveals_nothing(domain, operations, form, patient_
         slots.PHONE_NUMBER: None,
         slots.VALIDATION_FAILURES: {slots.PATIENT_ID: 1},
     }
-    assert said_back == [NOT_FOUND]
+    assert said_back == [IDENTITY_NOT_FOUND]
     assert said_back == [
         "Je ne retrouve pas de dossier avec ce numéro de dossier et ce téléphone. Reprenons."
     ]
@@ -181,7 +182,7 @@ async def test_id_and_phone_in_one_message(domain, operations, form):
 
     result, said_back = await validate(form, tracker, domain)
 
-    assert said_back[0] != NOT_FOUND
+    assert said_back[0] != IDENTITY_NOT_FOUND
     assert result[slots.APPOINTMENT_ID] == str(only.id)
 
 

@@ -1,7 +1,9 @@
 """The real stack, started from the Procfile: Duckling, action server, Rasa server.
 
-Talks to the trained bot over the REST channel, checks that the conversation is
-kept in the SQL tracker store, then presses Ctrl-C and checks nothing is left.
+Talks to the trained bot over the staff chat (text, behind the API token), the voice
+channel and the phone line, checks that the conversation is kept in the SQL tracker
+store and that the defaults are safe (API token, loopback, no telemetry, opaque phone
+conversations), then presses Ctrl-C and checks nothing is left.
 """
 from __future__ import annotations
 
@@ -35,11 +37,8 @@ def stack(tmp_path_factory):
 
 
 def say(stack: Stack, sender: str, message: str) -> list:
-    reply = requests.post(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        json={"sender": sender, "message": message},
-        timeout=60,
-    )
+    """A typed turn in the staff chat; the conversation is ``staff:<sender>`` in Rasa."""
+    reply = stack.staff_say(sender, message)
     assert reply.status_code == 200, reply.text
     return [m.get("text") for m in reply.json()]
 
@@ -48,13 +47,13 @@ def test_services_answer_on_their_ports(stack):
     duckling = requests.get(f"http://127.0.0.1:{stack.env['DUCKLING_PORT']}/", timeout=5)
     assert duckling.text == "quack!"
     assert requests.get(f"http://127.0.0.1:{stack.env['ACTION_PORT']}/health", timeout=5).ok
-    status = requests.get(f"{stack.rasa_url}/status", timeout=5).json()
+    status = requests.get(stack.api("/status"), timeout=5).json()
     assert status["model_file"].endswith("current.tar.gz")
     voice = requests.get(f"{stack.rasa_url}/webhooks/voice/", timeout=5).json()
     assert voice["status"] == "ok"
 
 
-def test_rest_channel_answers_in_french(stack):
+def test_staff_chat_answers_in_french(stack):
     texts = say(stack, "e2e-greet", "bonjour")
     assert texts and texts[0].startswith("Bonjour, vous êtes bien au cabinet médical")
 
@@ -66,7 +65,7 @@ def test_action_server_answers_through_rasa(stack):
 
 def test_duckling_feeds_rasa_with_french_dates(stack):
     parsed = requests.post(
-        f"{stack.rasa_url}/model/parse", json={"text": "demain à 15h"}, timeout=30
+        stack.api("/model/parse"), json={"text": "demain à 15h"}, timeout=30
     ).json()
     [when] = [e for e in parsed["entities"] if e["entity"] == "time"]
     assert when["extractor"] == "DucklingEntityExtractor"
@@ -80,7 +79,7 @@ def test_conversation_is_kept_in_the_sql_tracker_store(stack):
         with engine.connect() as connection:
             count = connection.execute(
                 text("SELECT COUNT(*) FROM events WHERE sender_id = :sender"),
-                {"sender": "e2e-tracker"},
+                {"sender": "staff:e2e-tracker"},
             ).scalar()
     finally:
         engine.dispose()
@@ -198,9 +197,27 @@ def test_voice_turn_real_speech_through_whisper_and_rasa(stack):
     assert health["tts"] == "espeak"
 
 
-def tracker_of(stack: Stack, sender: str) -> dict:
-    """The conversation as Rasa's tracker store keeps it (HTTP API)."""
-    return requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30).json()
+def tracker_of(stack: Stack, conversation: str) -> dict:
+    """The conversation as Rasa's tracker store keeps it (HTTP API, with its token)."""
+    reply = requests.get(stack.api(f"/conversations/{conversation}/tracker"), timeout=30)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def phone_conversation(stack: Stack, call_sid: str) -> str:
+    """The opaque Rasa id of the call ``call_sid`` (``phone:…``), found in the tracker
+    store by the call SID its messages carry as metadata."""
+    engine = create_engine(stack.env["TRACKER_STORE_URL"])
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT DISTINCT sender_id FROM events WHERE data LIKE :sid"),
+                {"sid": f"%{call_sid}%"},
+            ).scalars().all()
+    finally:
+        engine.dispose()
+    assert len(found) == 1 and found[0].startswith("phone:"), found
+    return found[0]
 
 
 def test_voice_silence_gets_a_reprompt_and_nothing_reaches_rasa(stack):
@@ -209,7 +226,7 @@ def test_voice_silence_gets_a_reprompt_and_nothing_reaches_rasa(stack):
     body = post_audio(stack, sender, wav).json()
     assert body["transcript"] == ""
     assert body["messages"][0]["text"].startswith("Je ne vous ai pas entendu")
-    assert not [e for e in tracker_of(stack, sender)["events"] if e["event"] == "user"]
+    assert not [e for e in tracker_of(stack, f"web:{sender}")["events"] if e["event"] == "user"]
 
 
 def test_voice_bad_uploads_get_clear_errors(stack):
@@ -286,9 +303,10 @@ def stream_url(stack: Stack) -> str:
 
 
 def dial(stack: Stack, caller: str, **options):
-    """A simulated call (``SimulatedCaller.connect``) speaking in the callers' voice."""
-    return SimulatedCaller.connect(stream_url(stack), caller=caller,
-                                   voice=require_caller_voice(), rate=CALLER_RATE, **options)
+    """A simulated call (``SimulatedCaller.dial``: TwiML webhook, then the stream with
+    its ticket) speaking in the callers' voice."""
+    return SimulatedCaller.dial(stack.rasa_url, caller=caller,
+                                voice=require_caller_voice(), rate=CALLER_RATE, **options)
 
 
 ASK_BOOKING = ("je voudrais prendre rendez-vous", "bonjour, je voudrais prendre un rendez-vous",
@@ -354,13 +372,13 @@ def local_hour(start_utc: datetime) -> str:
 
 
 def test_phone_keypad_id_then_a_call_back_starts_a_new_conversation(stack):
-    """The patient ID typed on the keypad fills the form; a patient who then hangs up
-    and calls back at once (same number, well within Rasa's session expiry) starts
-    afresh, not in the old form."""
+    """The patient ID typed on the keypad fills the form; when the caller hangs up the
+    call's conversation is closed, nobody else can write into it (it is not named after
+    the number), and a call-back from the same number starts afresh."""
     caller = "+33600000004"
 
-    def booking_state():
-        tracker = tracker_of(stack, caller)
+    def booking_state(conversation: str):
+        tracker = tracker_of(stack, conversation)
         slots = tracker["slots"]
         return tracker["active_loop"].get("name"), slots.get("requested_slot"), slots.get("patient_id")
 
@@ -374,16 +392,32 @@ def test_phone_keypad_id_then_a_call_back_starts_a_new_conversation(stack):
             await line.press("482715#")
             asked = await line.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
             assert "téléphone" in asked.text, asked.texts
+            conversation = phone_conversation(stack, line.call_sid)
+            during = await asyncio.to_thread(booking_state, conversation)
+            return conversation, during
 
     async def call_back():
         async with dial(stack, caller) as line:
             greeting = await line.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
             assert "Que puis-je faire pour vous" in greeting.text
+            return line.call_sid
 
-    asyncio.run(first_call())
-    assert booking_state() == ("booking_form", "phone_number", "482715")
-    asyncio.run(call_back())
-    assert booking_state() == (None, None, None)
+    conversation, during = asyncio.run(first_call())
+    assert caller not in conversation and conversation.startswith("phone:")
+    assert during == ("booking_form", "phone_number", "482715")
+    time.sleep(2)  # the call's closing session is sent as the stream ends
+    assert booking_state(conversation) == (None, None, None)
+    # Someone who knows the number answers the form's question over the open channels:
+    # it lands in conversations of their own, never in the call's.
+    hijack = {"sender": caller, "message": "06 00 00 00 04"}
+    web = requests.post(f"{stack.rasa_url}/webhooks/voice/webhook", json=hijack, timeout=60)
+    assert web.status_code == 200
+    assert stack.staff_say(caller, "06 00 00 00 04").status_code == 200
+    assert booking_state(conversation) == (None, None, None)
+    assert requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=hijack,
+                         timeout=30).status_code == 404  # Rasa's open REST channel is off
+    again = phone_conversation(stack, asyncio.run(call_back()))
+    assert again != conversation and booking_state(again) == (None, None, None)
 
 
 def test_phone_barge_in_stops_the_bot_and_handles_the_caller(stack):
@@ -394,16 +428,17 @@ def test_phone_barge_in_stops_the_bot_and_handles_the_caller(stack):
             await asyncio.sleep(2.0)  # the greeting lasts about 9 s
             assert call.bot_speaking
             await call.say("je voudrais prendre rendez-vous")
-            return await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
+            return await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT), call.call_sid
 
-    reply = asyncio.run(interrupt_the_greeting())
+    reply, call_sid = asyncio.run(interrupt_the_greeting())
     # The server paces its audio two frames ahead, so the clear drops little on the
     # client side: what proves the cut is the clear itself, then the answer.
     assert reply.clears >= 1, reply
     # The interruption is handled as the caller's turn: heard and answered.
     assert reply.transcripts and "nom de famille" in reply.text, reply
     # Rasa's tracker keeps, on the caller's message, what the greeting had played.
-    said = [e for e in tracker_of(stack, caller)["events"] if e["event"] == "user" and e["text"] != "/greet"
+    said = [e for e in tracker_of(stack, phone_conversation(stack, call_sid))["events"]
+            if e["event"] == "user" and e["text"] != "/greet"
             and not e["text"].startswith("/session_start")]
     (cut,) = said[0]["metadata"]["barge_in"]["replies"]
     assert cut["text"].startswith("Bonjour, vous êtes bien au cabinet médical"), cut
@@ -413,7 +448,7 @@ def test_phone_barge_in_stops_the_bot_and_handles_the_caller(stack):
 
 def test_phone_silence_two_reprompts_then_goodbye_and_hang_up(stack):
     async def stay_silent():
-        async with SimulatedCaller.connect(stream_url(stack), caller="+33600000002") as call:
+        async with SimulatedCaller.dial(stack.rasa_url, caller="+33600000002") as call:
             await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
             heard = []
             while not call.closed:
@@ -448,7 +483,7 @@ def test_phone_bad_frames_are_survived_and_the_next_call_is_answered(stack):
                 "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}))
             await ws.send('{"event": "media", "media": {"payload": "%%%"}}')
             # and the client vanishes without "stop"
-        async with SimulatedCaller.connect(stream_url(stack), caller="+33600000003") as call:
+        async with SimulatedCaller.dial(stack.rasa_url, caller="+33600000003") as call:
             return await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
 
     greeting = asyncio.run(misbehave_then_call())
@@ -462,12 +497,13 @@ def test_twilio_incoming_call_answers_twiml_connecting_the_stream(stack):
     port = stack.env["RASA_PORT"]
     assert f'<Stream url="wss://127.0.0.1:{port}/webhooks/voice/stream">' in reply.text
     assert '<Parameter name="caller" value="+33612345678"' in reply.text
+    assert '<Parameter name="ticket" value="v1.' in reply.text
     assert reply.text.index("</Connect>") < reply.text.index("<Hangup")
 
 
 def test_ctrl_c_stops_every_process_and_frees_the_ports(stack):
     started = stack.process_tree()
-    assert len(started) >= 4  # honcho and the three services
+    assert len(started) >= 5  # honcho, the three services and the purge
     stack.interrupt()
     deadline = time.monotonic() + 15
     while any(alive(pid) for pid in started) and time.monotonic() < deadline:

@@ -87,9 +87,17 @@ def user_event(
     intent: str = "inform",
     entities: Optional[List[Dict[str, Any]]] = None,
     confidence: float = 1.0,
+    metadata: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
-    """A ``user`` event as Rasa stores it (``parse_data`` holds the NLU result)."""
-    return UserUttered(text, parse_data=parse_data(text, intent, entities, confidence))
+    """A ``user`` event as Rasa sends it (``parse_data`` holds the NLU result).
+
+    ``metadata`` is the channel's message metadata (e.g. ``caller_key``): Rasa keeps
+    it on the event and in its ``parse_data`` (see :func:`make_tracker`).
+    """
+    event = UserUttered(text, parse_data=parse_data(text, intent, entities, confidence, metadata))
+    if metadata is not None:
+        event["metadata"] = dict(metadata)
+    return event
 
 
 def bot_event(text: str) -> Dict[str, Any]:
@@ -105,13 +113,17 @@ def parse_data(
     intent: str = "inform",
     entities: Optional[List[Dict[str, Any]]] = None,
     confidence: float = 1.0,
+    metadata: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
-    return {
+    data = {
         "text": text,
         "intent": {"name": intent, "confidence": confidence},
         "intent_ranking": [{"name": intent, "confidence": confidence}],
         "entities": list(entities or []),
     }
+    if metadata is not None:
+        data["metadata"] = dict(metadata)
+    return data
 
 
 # ----------------------------------------------------------------------- tracker
@@ -127,6 +139,8 @@ def make_tracker(
     events: Optional[List[Dict[str, Any]]] = None,
     filled: Optional[Dict[str, Any]] = None,
     confidence: float = 1.0,
+    metadata: Optional[Dict[str, Any]] = None,
+    sender_id: str = SENDER_ID,
 ) -> Tracker:
     """A real ``rasa_sdk.Tracker`` for the latest message ``text``.
 
@@ -137,6 +151,10 @@ def make_tracker(
     * ``events``: the conversation up to and including the latest user event; by
       default the form's activation, ``action_listen`` and the user event for
       ``text``/``intent``/``entities``.
+    * ``metadata``: the channel's metadata of the latest message (``caller_key``...),
+      on the user event and in ``latest_message``, as Rasa 3 sends both
+      (``UserUttered.parse_data`` includes the event's metadata).
+    * ``sender_id``: the conversation id.
     """
     values: Dict[str, Any] = {name: None for name in domain_slot_names()}
     values[slot_names.HANDOFF_OFFERED] = False
@@ -150,13 +168,19 @@ def make_tracker(
             events.append(ActiveLoop(active_loop))
         if requested_slot:
             events.append(SlotSet(slot_names.REQUESTED_SLOT, requested_slot))
-        events += [action_event("action_listen"), user_event(text, intent, entities, confidence)]
+        events += [
+            action_event("action_listen"),
+            user_event(text, intent, entities, confidence, metadata),
+        ]
     events = list(events) + [SlotSet(name, value) for name, value in (filled or {}).items()]
     return Tracker.from_dict(
         {
-            "sender_id": SENDER_ID,
+            "sender_id": sender_id,
             "slots": values,
-            "latest_message": {**parse_data(text, intent, entities, confidence), "message_id": "m1"},
+            "latest_message": {
+                **parse_data(text, intent, entities, confidence, metadata),
+                "message_id": "m1",
+            },
             "events": events,
             "paused": False,
             "followup_action": None,

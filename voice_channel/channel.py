@@ -11,9 +11,17 @@ Routes:
   text box); its CSS and JavaScript modules are under ``GET /client/<file>``. These
   need no token, so the page can load; it sends ``?token=`` from its own address to
   the routes above as ``Authorization: Bearer``.
-- ``POST /twilio/incoming``: Twilio's incoming-call webhook; answers TwiML that
-  connects the call to the media stream (see :mod:`voice_channel.phone_line`).
-- ``WebSocket /stream``: a live call in the Twilio Media Streams protocol.
+- ``POST /twilio/incoming``, ``POST /stream/ticket`` and ``WebSocket /stream``: the
+  phone line (see :mod:`voice_channel.phone_line`).
+
+Safety: with a ``token``, ``/webhook`` and ``/audio`` want ``Authorization: Bearer``
+(``?token=`` only on the WebSocket and the page, which cannot send headers), checked
+before the body is read; bodies are limited (``max_audio_mb``, also set as the server's
+request size limit). The conversation ids these routes use are ``web:<sender>``: the
+phone's (``phone:…``) and the staff chat's (``staff:…``) cannot be reached from here. A
+client's own ``metadata`` is ignored: the channel sets it (``caller_key``, an opaque key
+of the client's address, for the identity-check lockout). A turn Rasa does not answer
+within ``dialogue_timeout`` seconds gets an apology and the front desk's number.
 
 Settings come from this channel's section of ``credentials.yml`` and are checked
 once, at start (an invalid value stops Rasa with a clear message).
@@ -21,18 +29,13 @@ once, at start (an invalid value stops Rasa with a clear message).
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 import os
 import threading
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
-from rasa.core.channels.channel import (
-    CollectingOutputChannel,
-    InputChannel,
-    UserMessage,
-)
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.core.trackers import EventVerbosity
 from rasa.shared.exceptions import RasaException
@@ -44,13 +47,23 @@ from voice_channel.audio.decode import AudioTooLarge, AudioTooLong, UnsupportedA
 from voice_channel.dialogue_hint import hint_from_tracker
 from voice_channel.phone_line import add_phone_routes
 from voice_channel.speech_turn import SpeechTurn
+from voice_channel.dialogue_deadline import (
+    DEFAULT_TIMEOUT_S, ask_within, reception_number, reception_phone,
+)
+from voice_channel.http_requests import (
+    MAX_TEXT_BODY_BYTES, BodyTooLarge, bearer_token, error, json_object, read_body, text_turn,
+    token_matches,
+)
 from voice_channel.telephony.incoming_call import TwilioLineSettings
 from voice_channel.telephony.phone_call import PhoneCallSettings
+from voice_channel.telephony.phone_lines import DEFAULT_MAX_CALLS, PhoneLines
+from voice_channel.telephony.stream_tickets import StreamTickets
 from voice_channel.web_client import PAGE, web_file_response
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = 2000
+WEB_PREFIX = "web:"  # this channel's conversation ids; the phone's are "phone:…"
+FORM_OVERHEAD_BYTES = 64 * 1024  # multipart headers around the audio file
 
 
 class InvalidVoiceConfig(RasaException):
@@ -72,6 +85,9 @@ class VoiceSettings:
     twilio_auth_token: Optional[str] = None  # or TWILIO_AUTH_TOKEN; signs Twilio's requests
     public_url: Optional[str] = None  # https://host Twilio calls; else from the request
     phone: Optional[Dict[str, Any]] = None  # PhoneCallSettings overrides (end_of_turn_ms…)
+    max_calls: int = DEFAULT_MAX_CALLS  # live calls at once; more hear "lignes occupées"
+    secret: Optional[str] = None  # signs stream tickets and ids; else VOICE_CHANNEL_SECRET
+    dialogue_timeout: float = DEFAULT_TIMEOUT_S  # s before an HTTP turn gets an apology
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "VoiceSettings":
@@ -80,10 +96,14 @@ class VoiceSettings:
         if unknown:
             raise InvalidVoiceConfig(f"voice channel: unknown setting(s) {sorted(unknown)}")
         settings = cls(**{k: v for k, v in values.items() if v is not None})
-        for name in ("max_audio_mb", "max_audio_seconds"):
+        for name in ("max_audio_mb", "max_audio_seconds", "dialogue_timeout"):
             value = getattr(settings, name)
             if not isinstance(value, (int, float)) or value <= 0:
                 raise InvalidVoiceConfig(f"voice channel: {name} must be a positive number")
+        if not isinstance(settings.max_calls, int) or settings.max_calls < 1:
+            raise InvalidVoiceConfig("voice channel: max_calls must be a positive integer")
+        if settings.secret is not None and len(str(settings.secret)) < 16:
+            raise InvalidVoiceConfig("voice channel: secret must be at least 16 characters")
         settings.phone_call_settings()  # fail at start, not at the first call
         return settings
 
@@ -101,6 +121,11 @@ class VoiceSettings:
         return (self.twilio_account_sid or os.environ.get("TWILIO_ACCOUNT_SID") or None,
                 self.twilio_auth_token or os.environ.get("TWILIO_AUTH_TOKEN") or None)
 
+    @property
+    def max_request_bytes(self) -> int:
+        """The server's request size limit: the largest upload plus its form's overhead."""
+        return int(self.max_audio_mb * 1024 * 1024) + FORM_OVERHEAD_BYTES
+
 
 class VoiceInput(RestInput):
     """REST-compatible channel that carries the caller's voice."""
@@ -109,6 +134,8 @@ class VoiceInput(RestInput):
         self.settings = settings or VoiceSettings()
         self._turn: Optional[SpeechTurn] = None
         self._turn_lock = threading.Lock()
+        self.tickets = StreamTickets.from_environment(self.settings.secret)
+        self.lines = PhoneLines(self.settings.max_calls)
 
     @classmethod
     def name(cls) -> Text:
@@ -140,13 +167,18 @@ class VoiceInput(RestInput):
                 )
             return self._turn
 
-    def _authorized(self, request: Request) -> bool:
+    def _authorized(self, request: Request, allow_query: bool = False) -> bool:
+        """The channel's token, when one is set (``?token=`` only if ``allow_query``)."""
         expected = self.settings.token
         if not expected:
             return True
-        header = request.headers.get("Authorization", "")
-        given = header[7:] if header.startswith("Bearer ") else request.args.get("token", "")
-        return hmac.compare_digest(str(given), str(expected))
+        return token_matches(bearer_token(request, allow_query), expected)
+
+    def _authorized_stream(self, request: Request) -> bool:
+        """A WebSocket upgrade that carries the channel's token (a browser cannot send a
+        header, hence ``?token=``). Without a configured token nobody is trusted this way:
+        streams then need a ticket."""
+        return bool(self.settings.token) and self._authorized(request, allow_query=True)
 
     # -- routes -------------------------------------------------------------------
 
@@ -154,13 +186,31 @@ class VoiceInput(RestInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
         blueprint = Blueprint("voice_webhook", __name__)
+        settings = self.settings
+
+        @blueprint.listener("before_server_start")
+        async def limit_request_size(app, _loop) -> None:
+            # Sanic buffers up to 100 MB by default before any handler runs.
+            app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE,
+                                              settings.max_request_bytes)
 
         async def ask_rasa(sender: str, text: str, metadata: Optional[Dict] = None) -> List[Dict]:
+            """The phone's dialogue: the call bounds the wait itself."""
             collector = CollectingOutputChannel()
             await on_new_message(
                 UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
             )
             return collector.messages
+
+        def web_turns(request: Request) -> Callable[[str, str], Awaitable[List[Dict]]]:
+            """Rasa for the HTTP routes: ``web:`` ids, the channel's metadata, a deadline."""
+            metadata = {"caller_key": self.tickets.caller_key("web", _client_address(request))}
+
+            async def ask(sender: str, text: str) -> List[Dict]:
+                return await ask_within(on_new_message, text, WEB_PREFIX + sender, self.name(),
+                                        metadata, settings.dialogue_timeout, reception_number())
+
+            return ask
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -171,46 +221,51 @@ class VoiceInput(RestInput):
             )
             return response.json({"status": "ok", "stt": stt, "tts": self.settings.tts_engine})
 
-        @blueprint.route("/webhook", methods=["POST"])
+        @blueprint.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
             if not self._authorized(request):
-                return _error(401, "missing or wrong token")
-            payload = _json_body(request)
-            if payload is None:
-                return _error(400, "body must be a JSON object")
-            sender, text = payload.get("sender"), payload.get("message")
-            if not isinstance(sender, str) or not sender.strip():
-                return _error(400, "'sender' must be a non-empty string")
-            if not isinstance(text, str):
-                return _error(400, "'message' must be a string")
-            if len(text) > MAX_MESSAGE_CHARS:
-                return _error(413, "'message' is too long")
-            messages = await ask_rasa(sender, text, payload.get("metadata"))
+                return error(401, "missing or wrong token")
+            try:
+                body = await read_body(request, MAX_TEXT_BODY_BYTES)
+            except BodyTooLarge:
+                return error(413, f"body is larger than {MAX_TEXT_BODY_BYTES} bytes")
+            turn = text_turn(json_object(body))
+            if isinstance(turn, HTTPResponse):
+                return turn
+            sender, text = turn
+            messages = await web_turns(request)(sender, text)
             if request.args.get("audio", "").lower() in ("1", "true", "yes"):
-                turn = await asyncio.to_thread(self.speech_turn)
-                await turn.speak_each(messages)
+                speech = await asyncio.to_thread(self.speech_turn)
+                await speech.speak_each(messages)
             return response.json(messages)
 
-        @blueprint.route("/audio", methods=["POST"])
+        @blueprint.route("/audio", methods=["POST"], stream=True)
         async def receive_audio(request: Request) -> HTTPResponse:
             if not self._authorized(request):
-                return _error(401, "missing or wrong token")
-            upload = request.files.get("audio") if request.files else None
-            sender = (request.form.get("sender") if request.form else None) or ""
-            if upload is None or not upload.body:
-                return _error(400, "no 'audio' file in the form")
-            if not sender.strip():
-                return _error(400, "'sender' is missing")
-            turn = await asyncio.to_thread(self.speech_turn)  # loads the models once
-            hint = await self._hint_for(request, sender)
+                return error(401, "missing or wrong token")
             try:
-                result = await turn.run(sender, upload.body, hint, ask_rasa)
+                await read_body(request, settings.max_request_bytes)
+            except BodyTooLarge:
+                return error(413, f"audio is larger than {settings.max_audio_mb:g} MB")
+            try:
+                upload = request.files.get("audio") if request.files else None
+                sender = (request.form.get("sender") if request.form else None) or ""
+            except Exception:  # a malformed multipart body
+                return error(400, "body must be multipart/form-data with 'sender' and 'audio'")
+            if upload is None or not upload.body:
+                return error(400, "no 'audio' file in the form")
+            if not sender.strip():
+                return error(400, "'sender' is missing")
+            turn = await asyncio.to_thread(self.speech_turn)  # loads the models once
+            hint = await self._hint_for(request, WEB_PREFIX + sender)
+            try:
+                result = await turn.run(sender, upload.body, hint, web_turns(request))
             except AudioTooLarge:
-                return _error(413, f"audio is larger than {self.settings.max_audio_mb:g} MB")
+                return error(413, f"audio is larger than {settings.max_audio_mb:g} MB")
             except AudioTooLong:
-                return _error(413, f"audio is longer than {self.settings.max_audio_seconds:g} seconds")
-            except UnsupportedAudio as error:
-                return _error(415, f"audio could not be decoded: {error}")
+                return error(413, f"audio is longer than {settings.max_audio_seconds:g} seconds")
+            except UnsupportedAudio as problem:
+                return error(415, f"audio could not be decoded: {problem}")
             return response.json(result.as_json(sender))
 
         # No token check on the web client: the page and its code hold no secret, and
@@ -225,7 +280,7 @@ class VoiceInput(RestInput):
                 query = f"?{request.query_string}" if request.query_string else ""
                 return response.redirect(f"../client{query}")
             found = web_file_response(name, request.headers.get("If-None-Match"))
-            return found if found is not None else _error(404, f"no file {name!r} in the web client")
+            return found if found is not None else error(404, f"no file {name!r} in the web client")
 
         account_sid, auth_token = self.settings.twilio_credentials()
         add_phone_routes(
@@ -236,7 +291,11 @@ class VoiceInput(RestInput):
             twilio=TwilioLineSettings(auth_token=auth_token, public_url=self.settings.public_url),
             account_sid=account_sid,
             call_settings=self.settings.phone_call_settings(),
-            authorized=self._authorized,
+            authorized=self._authorized_stream,
+            ticket_authorized=self._authorized,
+            tickets=self.tickets,
+            lines=self.lines,
+            fallback_transfer_number=reception_phone,
         )
         return blueprint
 
@@ -261,13 +320,5 @@ class VoiceInput(RestInput):
         )
 
 
-def _error(status: int, reason: str) -> HTTPResponse:
-    return response.json({"error": reason}, status=status)
-
-
-def _json_body(request: Request) -> Optional[Dict[str, Any]]:
-    try:
-        body = request.json
-    except Exception:  # Sanic raises on malformed JSON
-        return None
-    return body if isinstance(body, dict) else None
+def _client_address(request: Request) -> str:
+    return request.remote_addr or request.ip or ""

@@ -2,26 +2,46 @@
 
 Routes, added to the channel's blueprint (so under ``/webhooks/voice/``):
 
-- ``POST /twilio/incoming``: TwiML that connects the call to ``/stream``, the caller's
-  number as a ``<Parameter>`` (signature checked when an auth token is configured);
+- ``POST /twilio/incoming``: TwiML that connects the call to ``/stream``, with the
+  caller's number and a per-call ``ticket`` as ``<Parameter>``s (signature checked when
+  an auth token is configured; "busy" TwiML when every line is taken);
+- ``POST /stream/ticket``: a ticket for the web page's hands-free call (the page has no
+  TwiML): ``{"callSid": …, "ticket": …}``;
 - ``WebSocket /stream``: one call per connection, in the Twilio Media Streams protocol
   (µ-law 8 kHz from Twilio; 16 kHz L16 from the web page and other clients), run by
   :class:`voice_channel.telephony.phone_call.PhoneCall`.
+
+A stream becomes a call only at ``start``, if it proves where it comes from: the
+channel's token on the upgrade (staff tools), or a valid, unexpired, unused ticket for
+its call SID and caller (:mod:`voice_channel.telephony.stream_tickets`); otherwise it is
+closed with 1008. A call takes one of the process's lines
+(:mod:`voice_channel.telephony.phone_lines`); with none free, it hears « toutes nos
+lignes sont occupées » and is closed with 1013. Its Rasa conversation id is opaque
+(``phone:<hmac of the call SID>``): never the caller's number, so no other channel can
+reach it.
 
 This module only adapts: the WebSocket to the call's ``receive``/``send``, Rasa to the
 call's :class:`Dialogue`, and the Twilio REST API to its transfer.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
+from actions.spoken_numbers import mask_phone, normalize_phone
 from voice_channel.stt.hints import RecognitionHint
+from voice_channel.telephony.admission import Admission
 from voice_channel.telephony.incoming_call import TwilioLineSettings, add_incoming_call_route
+from voice_channel.telephony.media_streams import Start
 from voice_channel.telephony.phone_call import PhoneCall, PhoneCallSettings
+from voice_channel.telephony.phone_lines import PhoneLines
+from voice_channel.telephony.stream_tickets import TICKET_PARAMETER, StreamTickets
 from voice_channel.telephony.twilio_signature import SIGNATURE_HEADER, is_valid_twilio_signature
 from voice_channel.telephony.twiml import PublicUrlError, public_base_url, stream_url
 
@@ -29,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 AskRasa = Callable[[str, str, Optional[Dict[str, Any]]], Awaitable[List[Dict[str, Any]]]]
 HintFor = Callable[[str], Awaitable[RecognitionHint]]
+TICKET_PATH = "/stream/ticket"
 
 
 class RasaDialogue:
@@ -59,6 +80,33 @@ def twilio_transfer(account_sid: Optional[str], auth_token: Optional[str]):
     return transfer
 
 
+def stream_admission(tickets: StreamTickets, lines: PhoneLines, *, trusted: bool,
+                     client_address: str) -> Callable[[Start], Admission]:
+    """The ``admit`` function of one stream: ``trusted`` when its upgrade carried the
+    channel's token (no ticket needed then)."""
+
+    def admit(start: Start) -> Admission:
+        parameters = start.custom_parameters
+        caller = parameters.get("caller") or None
+        if not trusted:
+            problem = tickets.redeem(parameters.get(TICKET_PARAMETER), start.call_sid, caller)
+            if problem:
+                return Admission.refuse(problem)
+        release = lines.take()
+        if release is None:
+            return Admission.busy()
+        metadata: Dict[str, Any] = {"call_sid": start.call_sid}
+        number = (normalize_phone(caller) or caller) if caller else None
+        if number:
+            metadata["caller_key"] = tickets.caller_key("phone", number)
+            metadata["caller"] = mask_phone(number)
+        else:
+            metadata["caller_key"] = tickets.caller_key("web", client_address)
+        return Admission.accept(tickets.conversation_id(start.call_sid), metadata, release)
+
+    return admit
+
+
 def add_phone_routes(
     blueprint: Blueprint,
     *,
@@ -69,24 +117,36 @@ def add_phone_routes(
     account_sid: Optional[str],
     call_settings: PhoneCallSettings,
     authorized: Callable[[Request], bool],
+    ticket_authorized: Callable[[Request], bool],
+    tickets: StreamTickets,
+    lines: PhoneLines,
+    fallback_transfer_number: Optional[Callable[[], Optional[str]]] = None,
 ) -> None:
-    """Add the incoming-call webhook and the media stream WebSocket to ``blueprint``.
+    """Add the incoming-call webhook, the ticket route and the media stream to ``blueprint``.
 
     ``engines()`` returns the channel's shared :class:`SpeechTurn` (recognizer and
     synthesizer loaded once per process); it may block, so it runs in a thread.
-    ``authorized(request)`` is the channel's own token check; a stream opened by
-    Twilio passes instead with a valid ``X-Twilio-Signature`` on its upgrade request.
+    ``authorized(request)`` says whether a stream's upgrade carries the channel's token
+    (then no ticket is needed); ``ticket_authorized(request)`` guards the ticket route
+    (open unless the channel has a token).
     """
-    import asyncio
-
-    add_incoming_call_route(blueprint, lambda: twilio)
+    add_incoming_call_route(blueprint, lambda: twilio, tickets=tickets, lines=lines)
     transfer = twilio_transfer(account_sid, twilio.auth_token)
+
+    @blueprint.route(TICKET_PATH, methods=["POST"])
+    async def stream_ticket(request: Request) -> HTTPResponse:
+        if not ticket_authorized(request):
+            return response.json({"error": "missing or wrong token"}, status=401)
+        call_sid = "WB" + secrets.token_hex(16)
+        return response.json({"callSid": call_sid, "ticket": tickets.issue(call_sid)})
 
     @blueprint.websocket("/stream")
     async def media_stream(request: Request, ws) -> None:
-        if not (authorized(request) or _signed_by_twilio(request, twilio)):
-            logger.warning("media stream refused: missing or wrong token or signature")
-            await ws.close(code=1008, reason="missing or wrong token")
+        trusted = authorized(request)
+        if not trusted and request.headers.get(SIGNATURE_HEADER) is not None \
+                and not _signed_by_twilio(request, twilio):
+            logger.warning("media stream refused: invalid %s", SIGNATURE_HEADER)
+            await ws.close(code=1008, reason="invalid signature")
             return
         turn = await asyncio.to_thread(engines)
 
@@ -102,11 +162,15 @@ def add_phone_routes(
                 return frame.decode("utf-8", errors="replace")
             return frame
 
+        admit = stream_admission(tickets, lines, trusted=trusted,
+                                 client_address=request.remote_addr or request.ip or "")
         call = PhoneCall(turn.recognizer, turn.synthesizer, RasaDialogue(ask_rasa, hint),
-                         call_settings, transfer=transfer)
+                         call_settings, transfer=transfer, admit=admit,
+                         fallback_transfer_number=(fallback_transfer_number()
+                                                   if fallback_transfer_number else None))
         await call.serve(receive, ws.send)
         try:
-            await ws.close()
+            await ws.close(code=call.close_code, reason=(call.end_reason or "")[:100])
         except Exception:  # already closed by the client
             pass
 

@@ -35,6 +35,11 @@ DEFAULT_MAX_SECONDS = 60.0
 AudioInput = Union[bytes, bytearray, memoryview, BinaryIO, os.PathLike]
 
 
+# Below telephone quality speech is not intelligible, and a tiny rate makes a short
+# file decode into a huge number of samples once resampled to 16 kHz.
+MIN_SOURCE_SAMPLE_RATE = 8000
+
+
 class AudioError(ValueError):
     """An upload the voice channel cannot use; ``code`` and ``http_status`` for the API."""
 
@@ -160,6 +165,12 @@ def decode_audio(
             raise UnsupportedAudio(f"the {demuxer} file has no audio stream")
         stream = container.streams.audio[0]
         codec = stream.codec_context.name if stream.codec_context else "unknown"
+        declared_rate = stream.codec_context.sample_rate if stream.codec_context else 0
+        if declared_rate and declared_rate < MIN_SOURCE_SAMPLE_RATE:
+            raise UnsupportedAudio(
+                f"the audio is sampled at {declared_rate} Hz; at least "
+                f"{MIN_SOURCE_SAMPLE_RATE} Hz (telephone quality) is needed"
+            )
         chunks, skipped = _decode_stream(av, container, stream, sample_rate, max_samples, max_seconds)
         source_rate = stream.codec_context.sample_rate or 0
         source_channels = stream.codec_context.channels or 0

@@ -2,8 +2,12 @@
 
 It answers the TwiML that connects the call to our media stream
 (:func:`voice_channel.telephony.twiml.incoming_call_twiml`), passing the caller's
-number as the ``caller`` stream parameter. When an auth token is configured, a
-request without a valid ``X-Twilio-Signature`` gets ``403`` with a plain reason.
+number as the ``caller`` stream parameter and, when the route has
+:class:`~voice_channel.telephony.stream_tickets.StreamTickets`, a ``ticket`` signed for
+this call SID and number (the stream is accepted only with it). When every line is
+taken, it answers a French "busy" message and hangs up. When an auth token is
+configured, a request without a valid ``X-Twilio-Signature`` gets ``403`` with a plain
+reason.
 
 The settings are read on each request through ``settings_getter`` (a channel holds
 them), so this module does not depend on the channel's own settings class.
@@ -19,9 +23,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.spoken_numbers import mask_phone
+from voice_channel.telephony.admission import BUSY
+from voice_channel.telephony.phone_lines import PhoneLines
+from voice_channel.telephony.stream_tickets import TICKET_PARAMETER, StreamTickets
 from voice_channel.telephony.twilio_signature import SIGNATURE_HEADER, is_valid_twilio_signature
 from voice_channel.telephony.twiml import (
     PublicUrlError,
+    busy_twiml,
     incoming_call_twiml,
     public_base_url,
     stream_url,
@@ -50,7 +58,9 @@ class TwilioLineSettings:
 
 def add_incoming_call_route(blueprint: Blueprint,
                             settings_getter: Callable[[], TwilioLineSettings],
-                            *, path: str = INCOMING_CALL_PATH) -> None:
+                            *, path: str = INCOMING_CALL_PATH,
+                            tickets: Optional[StreamTickets] = None,
+                            lines: Optional[PhoneLines] = None) -> None:
     """Register ``POST path`` on ``blueprint``, answering Twilio's incoming-call webhook."""
 
     async def incoming_call(request: Request) -> HTTPResponse:
@@ -71,11 +81,21 @@ def add_incoming_call_route(blueprint: Blueprint,
                 logger.warning("incoming call refused: invalid %s", SIGNATURE_HEADER)
                 return response.text(f"forbidden: invalid {SIGNATURE_HEADER}", status=403)
         caller = form.get("From") or None
+        if lines is not None and lines.all_busy:
+            logger.warning("incoming call refused: all %d lines are busy", lines.max_calls)
+            return response.text(busy_twiml(BUSY), content_type="text/xml; charset=utf-8")
+        parameters = {}
+        if tickets is not None:
+            call_sid = form.get("CallSid")
+            if not call_sid:
+                logger.warning("incoming call refused: no CallSid in the form")
+                return response.text("bad request: no CallSid", status=400)
+            parameters[TICKET_PARAMETER] = tickets.issue(call_sid, caller)
         prefix = request.path[: len(request.path) - len(path)] if request.path.endswith(path) else ""
         stream = stream_url(base, prefix + "/" + settings.stream_path.lstrip("/"))
         logger.info("incoming call from %s: streaming to %s", mask_phone(caller) or "an unknown number", stream)
         return response.text(
-            incoming_call_twiml(stream, caller=caller),
+            incoming_call_twiml(stream, caller=caller, parameters=parameters),
             content_type="text/xml; charset=utf-8",
         )
 

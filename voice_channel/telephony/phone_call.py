@@ -1,9 +1,16 @@
 """One phone call over a media stream: the real-time pipeline, transport-agnostic.
 
-``await PhoneCall(recognizer, synthesizer, dialogue, settings).serve(receive, send)``
+``await PhoneCall(recognizer, synthesizer, dialogue, settings, admit=…).serve(receive, send)``
 runs a whole call over any text-frame transport (the channel's WebSocket, a test's
 queues): ``receive()`` returns the next frame, or None once the client has gone;
-``send(text)`` sends one frame.
+``send(text)`` sends one frame. Once it returns, the transport is closed with
+:attr:`PhoneCall.close_code` (1000; 1008 refused or misbehaving; 1013 busy).
+
+At ``start`` the channel's ``admit`` function says whether the stream may become a call
+(:mod:`.admission`): accepted, the call runs under the admission's opaque ``sender``
+(never the caller's number) with its ``metadata`` on every message to the dialogue, and
+its ``release`` is called once when the call ends; refused, the stream is closed at once;
+busy, the caller hears the busy sentence, then the stream is closed.
 
 Stages, each its own module, with the frames between them::
 
@@ -33,7 +40,15 @@ no personal data (no caller number, digits, transcript or audio):
   ``receive()`` returning None or raising, ``send`` raising: the call ends, its tasks
   are cancelled;
 * an error inside a turn: logged; the caller hears an apology and the call goes on;
-  after ``max_turn_errors`` in a row the call ends.
+  after ``max_turn_errors`` in a row the call ends;
+* no ``start`` within ``start_timeout``, or caller audio that runs ahead of the clock
+  (:mod:`.realtime_guard`): the call ends (1008);
+* no free recognition slot and no place to wait (:mod:`.recognition_queue`): the
+  caller is asked to repeat;
+* the dialogue silent for ``dialogue_timeout`` (:mod:`.slow_dialogue`): the caller
+  hears an apology and is offered the reception (``fallback_transfer_number``);
+* whatever the end, an accepted call's dialogue session is closed (a new session for
+  its sender), so that nobody can go on with its half-filled form.
 """
 from __future__ import annotations
 
@@ -43,20 +58,31 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Protocol, Tuple
+from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Tuple
 
 import numpy as np
 
 from voice_channel.speech_turn import NOT_HEARD
 from voice_channel.stt.base import SpeechRecognizer, Transcript
 from voice_channel.stt.hints import RecognitionHint
+from voice_channel.telephony.admission import (
+    CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, CLOSE_TRY_AGAIN_LATER, Admission,
+    Admit, ask_admission,
+)
 from voice_channel.telephony.clock import Clock
+from voice_channel.telephony.conversation import SESSION_START, Conversation, Dialogue
 from voice_channel.telephony.keypad import KeypadCollector
 from voice_channel.telephony.media_streams import (
     MULAW_8K, Connected, Dtmf, Mark, Media, ProtocolError, Start, Stop, parse_message,
 )
 from voice_channel.telephony.playback import Playback
+from voice_channel.telephony.realtime_guard import RealtimeGuard
 from voice_channel.telephony.recognition import RecognitionStage, create_recognition
+from voice_channel.telephony.recognition_queue import RecognitionBusy, RecognitionQueue
+from voice_channel.telephony.slow_dialogue import (
+    DECLINED, OFFER_QUESTION, SLOW_CALL_BACK, SLOW_OFFER, TO_RECEPTION, DialogueTimeout,
+    answer_to_offer,
+)
 from voice_channel.telephony.stream_audio import InboundAudio
 from voice_channel.telephony.turn_taking import (
     Backchannel, BargeIn, EndOfTurn, PauseStarted, SpeechResumed, SpeechStarted, TurnSettings,
@@ -72,9 +98,9 @@ Send = Callable[[str], Awaitable[None]]
 Transfer = Callable[[str, str], Awaitable[None]]  # (call_sid, number)
 
 GREET = "/greet"
-# Every call starts a new Rasa session (slots emptied, forms closed): a patient who
-# calls back within the session expiry must not land in the middle of the last call's form.
-SESSION_START = "/session_start"
+# Every call starts a new Rasa session (SESSION_START: slots emptied, forms closed): a
+# patient who calls back within the session expiry must not land in the middle of the last
+# call's form; and its session is closed the same way when it ends.
 STILL_THERE = "Êtes-vous toujours là ?"
 GOODBYE = "Je n'entends plus rien. Au revoir."
 KEYPAD_OFFER = "Vous pouvez aussi taper votre numéro sur le clavier, puis la touche dièse."
@@ -82,26 +108,22 @@ KEYPAD_OFFER = "Vous pouvez aussi taper votre numéro sur le clavier, puis la to
 # the caller has spoken sounds like a dead line.
 NOT_UNDERSTOOD = "Excusez-moi, je n'ai pas bien compris. Pouvez-vous le dire autrement ?"
 APOLOGY = "Excusez-moi, j'ai eu un problème technique. Pouvez-vous répéter, s'il vous plaît ?"
+# Said when every recognition slot is taken and the queue is full (many calls at once).
+RECOGNITION_BUSY = "Excusez-moi, pouvez-vous répéter ?"
+# s for the recognition hint read after each answer (the reply waits for it); past it the
+# next turn is recognised without a hint.
+HINT_TIMEOUT = 2.0
+# The conversation's id without an ``admit`` function: the call's, never the caller's number.
+DEFAULT_SENDER_PREFIX = "phone:"
+# How the transport is closed after each end reason (1000 for the others).
+CLOSE_CODES = {
+    "refused": CLOSE_POLICY_VIOLATION, "bad_start": CLOSE_POLICY_VIOLATION,
+    "no_start": CLOSE_POLICY_VIOLATION, "faster_than_real_time": CLOSE_POLICY_VIOLATION,
+    "protocol_errors": CLOSE_POLICY_VIOLATION, "busy": CLOSE_TRY_AGAIN_LATER,
+    "error": CLOSE_INTERNAL_ERROR,
+}
 KEYPAD_KINDS = ("patient_id", "phone")
 TRUE_WORDS = ("true", "1", "yes", "oui", "on")
-
-
-class Dialogue(Protocol):
-    """The dialogue stage (Rasa) as the call sees it."""
-
-    async def say(self, sender: str, text: str,
-                  metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
-        """Send the caller's text; the bot's messages (``text`` and/or ``custom``).
-
-        A handoff is a message with ``custom`` ``{"event": "handoff", "transfer_to":
-        "+33…", "reason": …}``. ``metadata`` goes with the caller's message (Rasa keeps
-        it on the user event): after a barge-in, ``{"barge_in": {"replies": [{"text":
-        …, "seconds": …, "heard_seconds": …}, …]}}``, what the bot was saying and how
-        much of each reply had played when the caller cut in.
-        """
-
-    async def hint(self, sender: str) -> RecognitionHint:
-        """What the bot has just asked (for recognition and the keypad)."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +154,16 @@ class PhoneCallSettings:
     max_turn_errors: int = 3
     greeting: Optional[str] = GREET
     new_session: bool = True  # send SESSION_START to the dialogue before the greeting
+    end_session: bool = True  # and again when an accepted call ends (its form is closed)
+    session_close_timeout: float = 3.0  # s: the end of a call never waits longer on Rasa
+    start_timeout: float = 5.0  # s from the connection to a valid ``start``
+    # Twilio sends 20 ms every 20 ms; network jitter and our own event-loop pauses bunch
+    # frames by a few hundred ms, rarely a second. 2 s ahead of the clock is no phone
+    # line, and a client pushing a file at 10x real time is cut off after ~0.2 s.
+    max_audio_ahead_seconds: float = 2.0
+    # s for the dialogue to answer a turn or the greeting; with synthesis and the first
+    # frames, the caller hears the apology well within 10 s of the end of their turn.
+    dialogue_timeout: float = 7.0
 
     def turn_settings(self) -> TurnSettings:
         return TurnSettings(speech_start_ms=self.speech_start_ms, pause_ms=self.pause_ms,
@@ -173,13 +205,22 @@ class PhoneCall:
 
     def __init__(self, recognizer: SpeechRecognizer, synthesizer: SpeechSynthesizer,
                  dialogue: Dialogue, settings: PhoneCallSettings = PhoneCallSettings(),
-                 transfer: Optional[Transfer] = None, *, clock: Optional[Clock] = None) -> None:
+                 transfer: Optional[Transfer] = None, *, clock: Optional[Clock] = None,
+                 admit: Optional[Admit] = None, fallback_transfer_number: Optional[str] = None,
+                 recognition_queue: Optional[RecognitionQueue] = None) -> None:
+        """``admit``: the channel's admission check, called once at ``start`` (None: every
+        stream is accepted, under "phone:<call SID>"). ``fallback_transfer_number``: the
+        reception, offered when the dialogue is too slow. ``recognition_queue``: the bound
+        on recognitions (the process's default when None)."""
         self.recognizer = recognizer
         self.synthesizer = synthesizer
         self.dialogue = dialogue
         self.settings = settings
         self.transfer = transfer
         self.clock = clock or Clock()
+        self.admit = admit
+        self.fallback_transfer_number = fallback_transfer_number or None
+        self.recognition_queue = recognition_queue
         # per-call state
         self.call_sid: Optional[str] = None
         self.stream_sid: Optional[str] = None
@@ -192,6 +233,14 @@ class PhoneCall:
         self.backchannels = 0
         self.reprompts = 0
         self.transferred_to: Optional[str] = None
+        self.admission: Optional[Admission] = None
+        self.recognition_busy = 0  # turns not recognised: no recognition slot
+        self.dialogue_timeouts = 0
+        self._conversation: Optional[Conversation] = None  # once admitted
+        self._release: Optional[Callable[[], None]] = None
+        self._realtime: Optional[RealtimeGuard] = None
+        self._degraded = False  # the dialogue was too slow: the reception has been offered
+        self._handling = False  # the worker is handling an input (a dialogue request…)
         self._send_raw: Optional[Send] = None
         self._ended = asyncio.Event()
         self._inputs: "asyncio.Queue[_Input]" = asyncio.Queue()
@@ -224,11 +273,23 @@ class PhoneCall:
     def ended(self) -> bool:
         return self._ended.is_set()
 
+    @property
+    def accepted(self) -> bool:
+        return self.admission is not None and self.admission.accepted
+
+    @property
+    def close_code(self) -> int:
+        """The WebSocket close code for the transport, once the call has ended."""
+        if self.admission is not None and not self.admission.accepted:
+            return self.admission.close_code
+        return CLOSE_CODES.get(self.end_reason or "", CLOSE_NORMAL)
+
     async def serve(self, receive: Receive, send: Send) -> None:
         """Run the call until it ends; never raises (except on cancellation)."""
         self._send_raw = send
         started = time.perf_counter()
         try:
+            self._spawn(self._start_deadline(), "start-deadline")
             await self._read_loop(receive)
         except CallEnded:
             pass
@@ -241,11 +302,20 @@ class PhoneCall:
             self._end("error")
         finally:
             await self._shutdown()
-            logger.info("call %s ended (%s) after %.1f s: %d turns, %d barge-ins, "
-                        "%d backchannels ignored, %d re-prompts, protocol errors %s",
-                        self.call_sid, self.end_reason, time.perf_counter() - started,
-                        len(self.turns), self.barge_ins, self.backchannels, self.reprompts,
-                        self.protocol_errors or "none")
+            logger.info("call %s ended (%s, close %d) after %.1f s: %d turns, %d barge-ins, "
+                        "%d backchannels ignored, %d re-prompts, %d not recognised (busy), "
+                        "%d dialogue timeouts, protocol errors %s",
+                        self.call_sid, self.end_reason, self.close_code,
+                        time.perf_counter() - started, len(self.turns), self.barge_ins,
+                        self.backchannels, self.reprompts, self.recognition_busy,
+                        self.dialogue_timeouts, self.protocol_errors or "none")
+
+    async def _start_deadline(self) -> None:
+        await self.clock.sleep(self.settings.start_timeout)
+        if self.stream_sid is None and not self.ended:
+            logger.warning("call: no start within %.0f s, ending the call",
+                           self.settings.start_timeout)
+            self._end("no_start")
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -323,20 +393,32 @@ class PhoneCall:
         self.stream_sid = start.stream_sid
         self.call_sid = start.call_sid
         params = start.custom_parameters
-        self.sender = params.get("caller") or start.call_sid
         self.events_enabled = params.get("events", "").strip().lower() in TRUE_WORDS
         echo = params.get("marks", "").strip().lower()
         echo_marks = (start.media_format == MULAW_8K) if echo not in ("echo", "none") else echo == "echo"
-        self._audio = InboundAudio(start.media_format)
-        self._vad = create_vad(self.settings.vad, self.settings.vad_threshold)
-        self._recognition = create_recognition(
-            self.recognizer, self.settings.recognition_mode, on_partial=self._on_partial,
-            speculative=self.settings.speculative)
+        self._realtime = RealtimeGuard(start.media_format, self.settings.max_audio_ahead_seconds,
+                                       self.clock)
         self._playback = Playback(self._send, start.stream_sid, start.media_format,
                                   clock=self.clock, echo_marks=echo_marks,
                                   lead_frames=self.settings.lead_frames,
                                   mark_grace=self.settings.mark_grace,
                                   on_audio_start=self._on_audio_start)
+        self.admission = ask_admission(self.admit, start, DEFAULT_SENDER_PREFIX + start.call_sid)
+        self._release = self.admission.release
+        if not self.admission.accepted:
+            self._not_admitted(self.admission)
+            return
+        self.sender = self.admission.sender or DEFAULT_SENDER_PREFIX + start.call_sid
+        timeout = self.settings.dialogue_timeout
+        self._conversation = Conversation(
+            self.dialogue, self.sender, self.admission.metadata, call_sid=self.call_sid,
+            timeout=self.clock.real_seconds(timeout),
+            hint_timeout=self.clock.real_seconds(min(HINT_TIMEOUT, timeout)))
+        self._audio = InboundAudio(start.media_format)
+        self._vad = create_vad(self.settings.vad, self.settings.vad_threshold)
+        self._recognition = create_recognition(
+            self.recognizer, self.settings.recognition_mode, on_partial=self._on_partial,
+            speculative=self.settings.speculative, queue=self.recognition_queue)
         logger.info("call %s: stream started (%s %d Hz, %s recognition, marks %s)",
                     self.call_sid, start.media_format.encoding, start.media_format.sample_rate,
                     self._recognition.mode, "echoed" if echo_marks else "clocked")
@@ -349,6 +431,13 @@ class PhoneCall:
     # -- caller audio -----------------------------------------------------------------------
 
     async def _on_media(self, media: Media) -> None:
+        if not self._realtime.receive(len(media.payload)):
+            logger.warning("call %s: caller audio %.1f s ahead of the clock (faster than real "
+                           "time), ending the call", self.call_sid, self._realtime.ahead_seconds)
+            self._end("faster_than_real_time")
+            return
+        if not self.accepted:  # busy: the caller is not listened to
+            return
         try:
             pcm = self._audio.to_pcm16k(media.payload)
         except ProtocolError as error:
@@ -390,7 +479,7 @@ class PhoneCall:
             logger.info("call %s: backchannel of %.0f ms ignored", self.call_sid,
                         event.speech_end_ms - event.start_ms)
             self._recognition.cancel()
-            if not self._playback.speaking:
+            if not self._playback.speaking and not self._handling:
                 self._arm_silence_timer()
         elif isinstance(event, EndOfTurn):
             timing = TurnTiming("speech", audio_seconds=event.duration_ms / 1000.0)
@@ -418,7 +507,7 @@ class PhoneCall:
         return self._hint.expected in KEYPAD_KINDS
 
     async def _on_dtmf(self, dtmf: Dtmf) -> None:
-        if not self.keypad_active:
+        if not self.accepted or not self.keypad_active:
             logger.info("call %s: key pressed while no number is asked: ignored", self.call_sid)
             return
         self._cancel_silence_timer()
@@ -463,7 +552,8 @@ class PhoneCall:
 
     async def _silence_wait(self) -> None:
         await self.clock.sleep(self.settings.silence_timeout)
-        if self._turns.in_speech or self._keypad.pending or not self._inputs.empty():
+        if (self._turns.in_speech or self._keypad.pending or not self._inputs.empty()
+                or self._handling):  # a dialogue request in flight is not silence
             return
         self._silence_timer = None
         self._inputs.put_nowait(_Input("silence"))
@@ -474,6 +564,7 @@ class PhoneCall:
         while not self.ended:
             item = await self._inputs.get()
             self._cancel_silence_timer()
+            self._handling = True
             try:
                 await self._handle(item)
                 self._turn_errors = 0
@@ -493,12 +584,17 @@ class PhoneCall:
                     logger.exception("call %s: apology failed, ending the call", self.call_sid)
                     self._end("turn_errors")
                     return
+            finally:
+                self._handling = False
             if self._inputs.empty() and not self.ended and not self._turns.in_speech:
                 self._arm_silence_timer()
 
     async def _handle(self, item: _Input) -> None:
         if item.kind == "session":
-            await self.dialogue.say(self.sender, SESSION_START)
+            try:
+                await self._conversation.say(SESSION_START, "session start")
+            except DialogueTimeout:
+                await self._dialogue_too_slow()
             return
         if item.kind == "silence":
             if self.reprompts >= self.settings.max_reprompts:
@@ -512,9 +608,20 @@ class PhoneCall:
             return
         text = item.text
         timing = item.timing
+        if timing is None and self._degraded:  # the greeting, after a session start too slow
+            return
         if item.kind == "speech":
             began = time.perf_counter()
-            transcript = await item.transcript
+            try:
+                transcript = await item.transcript
+            except RecognitionBusy:
+                self.recognition_busy += 1
+                logger.warning("call %s: turn not recognised (recognition_busy): asking to "
+                               "repeat", self.call_sid)
+                timing.accepted = False
+                self._record(timing, item)
+                await self._speak([RECOGNITION_BUSY])
+                return
             timing.recognition_seconds = time.perf_counter() - began
             timing.speculation_used = self._recognition.speculation_used
             timing.accepted = transcript.accepted
@@ -528,11 +635,21 @@ class PhoneCall:
         if timing is not None:
             self.reprompts = 0
             await self._send_event({"event": "transcript", "text": text})
+            if self._degraded:
+                await self._answer_offer(text, timing, item)
         metadata = None
         if timing is not None and self._barge_in is not None:  # the caller's turn that cut in
             metadata, self._barge_in = {"barge_in": self._barge_in}, None
         began = time.perf_counter()
-        messages = await self.dialogue.say(self.sender, text, metadata)
+        try:
+            messages = await self._conversation.say(
+                text, "turn" if timing is not None else "greeting", metadata)
+        except DialogueTimeout:
+            if timing is not None:
+                timing.dialogue_seconds = time.perf_counter() - began
+                self._record(timing, item)
+            await self._dialogue_too_slow()
+            return
         if timing is not None:
             timing.dialogue_seconds = time.perf_counter() - began
             self._record(timing, item)
@@ -555,6 +672,45 @@ class PhoneCall:
             raise CallEnded()
         await self._speak(texts)
 
+    # -- the dialogue, with a deadline ----------------------------------------------------
+
+    async def _dialogue_too_slow(self) -> None:
+        """Apologise; offer the reception (the next turn answers), or say goodbye."""
+        self.dialogue_timeouts += 1
+        if self.fallback_transfer_number is None:
+            logger.warning("call %s: the dialogue has not answered in %.0f s and there is no "
+                           "reception number: asking to call back", self.call_sid,
+                           self.settings.dialogue_timeout)
+            await self._speak([SLOW_CALL_BACK], interruptible=False)
+            self._end("dialogue_timeout")
+            raise CallEnded()
+        logger.warning("call %s: the dialogue has not answered in %.0f s: offering the "
+                       "reception", self.call_sid, self.settings.dialogue_timeout)
+        self._degraded = True
+        self._hint = RecognitionHint(expected="yes_no", question=OFFER_QUESTION)
+        self._keypad.reset()
+        await self._speak([SLOW_OFFER])
+
+    async def _answer_offer(self, text: str, timing: TurnTiming, item: _Input) -> None:
+        """The caller's answer to the offer of the reception: transfer, goodbye, or (any
+        other answer) back to the dialogue."""
+        answer = answer_to_offer(text)
+        if answer is None:
+            logger.info("call %s: no yes or no to the offer: trying the dialogue again",
+                        self.call_sid)
+            self._degraded = False
+            return
+        self._record(timing, item)
+        if answer == "yes":
+            logger.info("call %s: the caller accepts the reception", self.call_sid)
+            await self._speak([TO_RECEPTION], interruptible=False)
+            await self._transfer(self.fallback_transfer_number)
+        else:
+            logger.info("call %s: the caller declines the reception: goodbye", self.call_sid)
+            await self._speak([DECLINED], interruptible=False)
+            self._end("declined_reception")
+        raise CallEnded()
+
     def _record(self, timing: TurnTiming, item: _Input) -> None:
         if timing not in self.turns:
             self.turns.append(timing)
@@ -572,7 +728,7 @@ class PhoneCall:
 
     async def _refresh_hint(self) -> None:
         try:
-            hint = await self.dialogue.hint(self.sender)
+            hint = await self._conversation.hint()
             self._hint = hint if isinstance(hint, RecognitionHint) else RecognitionHint()
         except Exception as error:
             logger.warning("call %s: no recognition hint (%s)", self.call_sid, type(error).__name__)
@@ -663,19 +819,60 @@ class PhoneCall:
             self._end("error")
 
     async def _shutdown(self) -> None:
-        self._end(self.end_reason or "ended")
-        if self._recognition is not None:
-            self._recognition.cancel()
-        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        if self._playback is not None:
-            await self._playback.close()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        while not self._inputs.empty():
-            item = self._inputs.get_nowait()
-            if item.transcript is not None:
-                item.transcript.cancel()
+        try:
+            self._end(self.end_reason or "ended")
+            if self._recognition is not None:
+                self._recognition.cancel()
+            tasks = [t for t in self._tasks if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            if self._playback is not None:
+                await self._playback.close()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            while not self._inputs.empty():
+                item = self._inputs.get_nowait()
+                if item.transcript is not None:
+                    item.transcript.cancel()
+            if self._conversation is not None and self.settings.end_session:
+                await self._conversation.close(
+                    self.clock.real_seconds(self.settings.session_close_timeout))
+        finally:
+            self._release_line()
+
+    def _release_line(self) -> None:
+        release, self._release = self._release, None
+        if release is None:
+            return
+        try:
+            release()
+        except Exception as error:
+            logger.warning("call %s: releasing the line failed (%s)", self.call_sid,
+                           type(error).__name__)
+
+    # -- admission --------------------------------------------------------------------------
+
+    def _not_admitted(self, admission: Admission) -> None:
+        reason = "busy" if admission.close_code == CLOSE_TRY_AGAIN_LATER else "refused"
+        logger.warning("call %s: stream not admitted (%s: %s), closing with %d", self.call_sid,
+                       reason, admission.reason or "no reason given", admission.close_code)
+        if admission.spoken:
+            self._spawn(self._say_and_end(admission.spoken, reason), "not-admitted")
+        else:
+            self._end(reason)
+
+    async def _say_and_end(self, text: str, reason: str) -> None:
+        """Play ``text`` (not interruptible), then end; never waits long on a bad client."""
+        try:
+            await self._send_event({"event": "bot", "text": text})
+            speech = await self.synthesizer.synthesize_async(text)
+            samples = speech.samples()
+            self._playback.enqueue(samples, speech.sample_rate)
+            seconds = len(samples) / speech.sample_rate + self.settings.mark_grace
+            await asyncio.wait_for(self._playback.drain(), self.clock.real_seconds(seconds) + 2.0)
+        except asyncio.TimeoutError:
+            logger.info("call %s: the message was not played in time", self.call_sid)
+        finally:
+            self._end(reason)
 
 
 def _fmt(value: Optional[float]) -> str:

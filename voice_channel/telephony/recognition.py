@@ -13,8 +13,12 @@ Two modes behind one interface (:class:`RecognitionStage`), picked by
   fed as it arrives, by one worker-thread job at a time per call, with partial texts
   reported to ``on_partial``; the final result comes at the end of turn.
 
-Recognition always runs off the event loop (``asyncio.to_thread``); the model is the
-recognizer's, shared by every call of the process.
+Recognition always runs off the event loop; the model is the recognizer's, shared by
+every call of the process. Whisper's jobs go through the process-wide
+:class:`~voice_channel.telephony.recognition_queue.RecognitionQueue` (a bound on how
+many run and wait; a speculation only runs on a free slot, and a final that cannot even
+wait raises :class:`~voice_channel.telephony.recognition_queue.RecognitionBusy` from
+:meth:`~RecognitionStage.finish`). Vosk's small streaming jobs run in ``asyncio.to_thread``.
 """
 from __future__ import annotations
 
@@ -27,6 +31,9 @@ import numpy as np
 
 from voice_channel.stt.base import SpeechRecognizer, Transcript
 from voice_channel.stt.hints import RecognitionHint
+from voice_channel.telephony.recognition_queue import (
+    RecognitionBusy, RecognitionQueue, default_recognition_queue,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +82,11 @@ class RecognitionStage(ABC):
 class UtteranceRecognition(RecognitionStage):
     mode = "utterance"
 
-    def __init__(self, recognizer: SpeechRecognizer, speculative: bool = True) -> None:
+    def __init__(self, recognizer: SpeechRecognizer, speculative: bool = True,
+                 queue: Optional[RecognitionQueue] = None) -> None:
         super().__init__(recognizer)
         self.speculative = speculative
+        self.queue = queue or default_recognition_queue()
         self._chunks: List[np.ndarray] = []
         self._hint: Optional[RecognitionHint] = None
         self._speculation: Optional[asyncio.Task] = None
@@ -99,7 +108,9 @@ class UtteranceRecognition(RecognitionStage):
     def pause(self) -> None:
         if self._active and self.speculative and self._speculation is None:
             self._speculation = asyncio.get_running_loop().create_task(
-                self._transcribe(self._audio()), name="speculative-recognition")
+                self._transcribe(self._audio(), speculative=True),
+                name="speculative-recognition")
+            self._speculation.add_done_callback(_retrieve)  # a dropped one may have failed
 
     def resume(self) -> None:
         self._drop_speculation()
@@ -108,9 +119,18 @@ class UtteranceRecognition(RecognitionStage):
         self._active = False
         speculation, self._speculation = self._speculation, None
         self.speculation_used = speculation is not None
+        audio = self._audio()
         if speculation is not None:
-            return speculation
-        return self._transcribe(self._audio())
+            return self._speculation_or_final(speculation, audio)
+        return self._transcribe(audio)
+
+    async def _speculation_or_final(self, speculation: "asyncio.Task[Transcript]",
+                                    audio: np.ndarray) -> Transcript:
+        try:
+            return await speculation
+        except RecognitionBusy:  # no free slot at the pause: recognise it now, as a final
+            self.speculation_used = False
+            return await self._transcribe(audio)
 
     def cancel(self) -> None:
         self._active = False
@@ -122,9 +142,15 @@ class UtteranceRecognition(RecognitionStage):
         if speculation is not None:
             speculation.cancel()  # the thread runs to its end; its result is ignored
 
-    async def _transcribe(self, audio: np.ndarray) -> Transcript:
+    async def _transcribe(self, audio: np.ndarray, speculative: bool = False) -> Transcript:
         hint = self._hint
-        return await asyncio.to_thread(self.recognizer.transcribe, audio, hint)
+        return await self.queue.run(self.recognizer.transcribe, audio, hint,
+                                    speculative=speculative)
+
+
+def _retrieve(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved: a speculation nobody awaits is not an error
 
 
 class _Feed:
@@ -203,10 +229,14 @@ class StreamingRecognition(RecognitionStage):
 
 def create_recognition(recognizer: SpeechRecognizer, mode: str = "auto", *,
                        on_partial: Optional[PartialCallback] = None,
-                       speculative: bool = True) -> RecognitionStage:
-    """``mode``: "utterance", "streaming" or "auto" (streaming when the engine can)."""
+                       speculative: bool = True,
+                       queue: Optional[RecognitionQueue] = None) -> RecognitionStage:
+    """``mode``: "utterance", "streaming" or "auto" (streaming when the engine can).
+
+    ``queue``: the bound on utterance recognitions (the process's default when None).
+    """
     if mode not in ("auto", "utterance", "streaming"):
         raise ValueError(f"unknown recognition mode {mode!r} (auto, utterance, streaming)")
     if mode == "streaming" or (mode == "auto" and callable(getattr(recognizer, "stream", None))):
         return StreamingRecognition(recognizer, on_partial)
-    return UtteranceRecognition(recognizer, speculative=speculative)
+    return UtteranceRecognition(recognizer, speculative=speculative, queue=queue)

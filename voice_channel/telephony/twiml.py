@@ -5,6 +5,7 @@
   ``<Connect>`` only once our server closes the WebSocket, so closing it ends the
   call. The stream URL must be ``wss://`` without a query string: values for the
   stream go in ``<Parameter>``s, which come back in ``start.customParameters``.
+* :func:`busy_twiml`: every line is taken: say so in French and hang up.
 * :func:`transfer_twiml`: ``<Dial>`` the clinic's reception (a live call is
   redirected to it through the REST API, see :mod:`voice_channel.telephony.transfer`).
 
@@ -82,6 +83,15 @@ def incoming_call_twiml(stream: str, caller: Optional[str] = None,
         values[CALLER_PARAMETER] = caller
     for name, value in values.items():
         media.parameter(name=name, value=value)
+    response.hangup()
+    return response.to_xml()
+
+
+def busy_twiml(message: str) -> str:
+    """``<Response><Say language="fr-FR">message</Say><Hangup/></Response>``: every line
+    is taken; the caller hears why, then the call ends."""
+    response = VoiceResponse()
+    response.say(message, language="fr-FR")
     response.hangup()
     return response.to_xml()
 

@@ -30,6 +30,14 @@ export function sendText(sender, message) {
 }
 
 /**
+ * A ticket for one hands-free call: `{ callSid, ticket }`. The stream is accepted only
+ * with a ticket issued for its call SID (or with the page's token), once, within a minute.
+ */
+export function requestCallTicket() {
+  return call("stream/ticket", { method: "POST" });
+}
+
+/**
  * The hands-free call's WebSocket address: the channel's `stream` route, on this
  * page's host, `wss://` when the page is https (`ws://` otherwise), with the page's
  * `?token=` (a WebSocket cannot carry an Authorization header from a browser).

@@ -5,7 +5,7 @@
 // the cabinet's voice back in the same format (paced in real time), `clear` when the
 // caller speaks over it, and the JSON events `transcript`, `bot` and `transfer`. It
 // closes the socket when the call is over (goodbye, transfer).
-import { callUrl } from "./api.js";
+import { ApiError, callUrl, requestCallTicket } from "./api.js";
 import { StreamPlayer } from "./player.js";
 import { MicrophoneStream } from "./recorder.js";
 import { StreamResampler } from "./resample.js";
@@ -23,6 +23,7 @@ const REFUSED =
   "Accès refusé : le code d'accès est absent ou incorrect. Ouvrez cette page avec le lien " +
   "complet fourni par le cabinet.";
 const CUT = "La connexion avec le cabinet a été coupée. Vous pouvez rappeler.";
+const BUSY = "Toutes nos lignes sont occupées. Merci de rappeler dans quelques minutes.";
 
 /**
  * One call. `handlers`: `transcript(text)`, `bot(text)`, `transfer(number)`,
@@ -43,12 +44,14 @@ export class HandsFreeCall {
   #streamSid;
   #ended = false;
   #transferred = false;
+  #ticket;
 
   constructor(handlers) {
     this.#handlers = handlers;
     const id = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
     this.#streamSid = `MZweb${id}`;
-    this.callSid = `web-call-${id}`; // the conversation's sender in Rasa: a new one per call
+    this.callSid = null; // given by the server with the call's ticket
+    this.#ticket = null;
   }
 
   /** Opens the microphone, then the stream; throws MicrophoneError or CallError. */
@@ -59,6 +62,7 @@ export class HandsFreeCall {
     try {
       this.#microphone = await MicrophoneStream.open(this.#context, (block) => this.#capture(block));
       this.#resampler = new StreamResampler(this.#context.sampleRate, RATE);
+      await this.#takeTicket();
       this.#socket = await this.#connect();
     } catch (error) {
       this.#release();
@@ -79,7 +83,7 @@ export class HandsFreeCall {
         tracks: ["inbound"],
         // "events": the transcript and the bot's texts for the chat. Marks are not
         // echoed (the server's default for L16 clients): it times the playback itself.
-        customParameters: { events: "true" },
+        customParameters: { events: "true", ticket: this.#ticket },
         mediaFormat: { encoding: "audio/x-l16", sampleRate: RATE, channels: 1 },
       },
       streamSid: this.#streamSid,
@@ -93,6 +97,16 @@ export class HandsFreeCall {
       this.#send({ event: "stop", streamSid: this.#streamSid, stop: { callSid: this.callSid } });
     }
     this.#finish("hangup");
+  }
+
+  async #takeTicket() {
+    try {
+      const { callSid, ticket } = await requestCallTicket();
+      this.callSid = callSid;
+      this.#ticket = ticket;
+    } catch (error) {
+      throw new CallError(error instanceof ApiError ? error.message : UNREACHABLE);
+    }
   }
 
   #connect() {
@@ -191,6 +205,7 @@ export class HandsFreeCall {
     if (this.#ended) return;
     if (this.#transferred) this.#finish("transfer");
     else if (event.code === 1008) this.#finish("error", new CallError(REFUSED));
+    else if (event.code === 1013) this.#finish("error", new CallError(BUSY));
     else if (event.code === 1000 || event.code === 1001 || event.code === 1005) {
       // The server ended the call; let the last words of the cabinet play out.
       this.#finish("closed");

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The Rasa server as `make run` starts it (Procfile): its HTTP API only with the token
+# RASA_API_TOKEN (which `make run` generates into var/ when it is not set), on
+# RASA_HOST (127.0.0.1 unless configured otherwise), telemetry off.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${RASA_API_TOKEN:-}" ]; then
+  echo "serve_rasa: RASA_API_TOKEN is empty: start with \`make run\` (it generates" \
+       "var/rasa_api_token) or set a long random token" >&2
+  exit 1
+fi
+if [ "${#RASA_API_TOKEN}" -lt 16 ]; then
+  echo "serve_rasa: RASA_API_TOKEN is too short (16 characters or more)" >&2
+  exit 1
+fi
+export RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"
+umask 077  # the tracker store's SQLite file and Rasa's logs: owner only
+exec .venv/bin/rasa run --enable-api --auth-token "$RASA_API_TOKEN" \
+  --interface "${RASA_HOST:-127.0.0.1}" --port "${RASA_PORT:-5005}" \
+  --model models/current.tar.gz \
+  --credentials "${RASA_CREDENTIALS:-credentials.yml}" --endpoints endpoints.yml

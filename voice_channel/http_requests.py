@@ -1,0 +1,96 @@
+"""What every HTTP route of our channels checks before it does anything: the token, the
+body's size, and the shape of a text turn.
+
+* :func:`token_matches`: constant-time comparison on UTF-8 bytes (a non-ASCII token is a
+  wrong token, never a 500);
+* :func:`bearer_token`: ``Authorization: Bearer …``; ``?token=`` only where a client
+  cannot set a header (a browser's WebSocket, a page's address);
+* :func:`read_body`: for routes declared with ``stream=True`` (Sanic then calls them
+  before reading the body), reads the body after the token was checked and refuses it
+  past ``limit`` bytes without buffering more;
+* :func:`text_turn`: ``{"sender": "…", "message": "…"}`` checked, or a 4xx reason.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any, Dict, Optional, Tuple, Union
+
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+MAX_MESSAGE_CHARS = 2000
+MAX_SENDER_CHARS = 128
+MAX_TEXT_BODY_BYTES = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The request's body is larger than the route accepts."""
+
+
+def token_matches(given: Optional[str], expected: Optional[str]) -> bool:
+    if not expected or given is None:
+        return False
+    return hmac.compare_digest(str(given).encode("utf-8", "surrogatepass"),
+                               str(expected).encode("utf-8", "surrogatepass"))
+
+
+def bearer_token(request: Request, allow_query: bool = False) -> Optional[str]:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header[7:]
+    if allow_query:
+        return request.args.get("token")
+    return None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body of a ``stream=True`` route, at most ``limit`` bytes (else BodyTooLarge)."""
+    declared = request.headers.get("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge()
+    if request.stream is None:  # not a streaming route: Sanic has read it already
+        body = request.body or b""
+        if len(body) > limit:
+            raise BodyTooLarge()
+        return body
+    chunks, size = [], 0
+    while True:
+        chunk = await request.stream.read()
+        if chunk is None:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    request.body = b"".join(chunks)
+    return request.body
+
+
+def error(status: int, reason: str) -> HTTPResponse:
+    return response.json({"error": reason}, status=status)
+
+
+def json_object(body: bytes) -> Optional[Dict[str, Any]]:
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def text_turn(payload: Optional[Dict[str, Any]]) -> Union[Tuple[str, str], HTTPResponse]:
+    """(sender, message) of a REST-style turn, or the 4xx answer explaining what is wrong."""
+    if payload is None:
+        return error(400, "body must be a JSON object")
+    sender, text = payload.get("sender"), payload.get("message")
+    if not isinstance(sender, str) or not sender.strip():
+        return error(400, "'sender' must be a non-empty string")
+    if len(sender) > MAX_SENDER_CHARS:
+        return error(400, f"'sender' is longer than {MAX_SENDER_CHARS} characters")
+    if not isinstance(text, str):
+        return error(400, "'message' must be a string")
+    if len(text) > MAX_MESSAGE_CHARS:
+        return error(413, "'message' is too long")
+    return sender, text

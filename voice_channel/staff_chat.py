@@ -1,0 +1,87 @@
+"""The ``staff`` channel: typed chat for the clinic's staff, behind a token.
+
+``POST /webhooks/staff/webhook`` takes the REST channel's JSON (``{"sender": "…",
+"message": "…"}``) and answers its list of messages, but only with ``Authorization:
+Bearer <token>`` (the channel's ``token`` in credentials.yml, else ``RASA_API_TOKEN``,
+which ``make run`` generates into ``var/``); without any token configured it refuses
+every request. The token is checked before the body is read. Its conversations are
+``staff:<sender>``: a staff member cannot land in a patient's call (``phone:…``) or web
+conversation (``web:…``), nor they in a staff test.
+
+Rasa's plain ``rest`` channel is not in the default credentials: it trusts any sender.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from voice_channel.dialogue_deadline import DEFAULT_TIMEOUT_S, ask_within, reception_number
+from voice_channel.http_requests import (
+    MAX_TEXT_BODY_BYTES, BodyTooLarge, bearer_token, error, json_object, read_body, text_turn,
+    token_matches,
+)
+
+logger = logging.getLogger(__name__)
+
+STAFF_PREFIX = "staff:"
+
+
+class StaffChatInput(RestInput):
+    def __init__(self, token: Optional[str] = None,
+                 dialogue_timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self.token = token
+        self.dialogue_timeout = dialogue_timeout
+
+    @classmethod
+    def name(cls) -> Text:
+        return "staff"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        values = dict(credentials or {})
+        unknown = set(values) - {"token", "dialogue_timeout"}
+        if unknown:
+            raise ValueError(f"staff channel: unknown setting(s) {sorted(unknown)}")
+        timeout = values.get("dialogue_timeout") or DEFAULT_TIMEOUT_S
+        if not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ValueError("staff channel: dialogue_timeout must be a positive number")
+        token = values.get("token") or os.environ.get("RASA_API_TOKEN") or None
+        if not token:
+            logger.warning("staff channel: no token (credentials or RASA_API_TOKEN): "
+                           "it will refuse every request")
+        return cls(token, timeout)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = Blueprint("staff_webhook", __name__)
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @blueprint.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            if not self.token:
+                return error(403, "the staff chat has no token configured")
+            if not token_matches(bearer_token(request), self.token):
+                return error(401, "missing or wrong token")
+            try:
+                body = await read_body(request, MAX_TEXT_BODY_BYTES)
+            except BodyTooLarge:
+                return error(413, f"body is larger than {MAX_TEXT_BODY_BYTES} bytes")
+            turn = text_turn(json_object(body))
+            if isinstance(turn, HTTPResponse):
+                return turn
+            sender, text = turn
+            messages = await ask_within(on_new_message, text, STAFF_PREFIX + sender, self.name(),
+                                        {"caller_key": STAFF_PREFIX + sender}, self.dialogue_timeout,
+                                        reception_number())
+            return response.json(messages)
+
+        return blueprint
