@@ -192,17 +192,19 @@ async def close_code(url: str, frames: List[str], headers: Optional[Dict[str, st
                 await ws.send(frame)
             while True:
                 await asyncio.wait_for(ws.recv(), wait)
-    except websockets.ConnectionClosed as closed:
-        return closed.code
+    except websockets.ConnectionClosed as closed:  # while sending or receiving
+        return closed.rcvd.code if closed.rcvd is not None else closed.code
     except asyncio.TimeoutError:
         return "still open"
     except (OSError, websockets.WebSocketException) as error:
         return type(error).__name__
 
 
-def start(call_sid: str, parameters: Dict[str, str], rate: int = 8000) -> str:
-    return json.dumps({"event": "start", "start": {
-        "streamSid": "MZ" + uuid.uuid4().hex, "callSid": call_sid, "customParameters": parameters,
+def start(call_sid: str, parameters: Dict[str, str], rate: int = 8000,
+          stream_sid: Optional[str] = None) -> str:
+    return json.dumps({"event": "start", "streamSid": stream_sid, "start": {
+        "streamSid": stream_sid or "MZ" + uuid.uuid4().hex, "callSid": call_sid,
+        "customParameters": parameters,
         "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": rate, "channels": 1}}})
 
 
@@ -236,7 +238,9 @@ async def bad_frames(report: Report, ws_url: str) -> None:
 
 async def replays(report: Report, base: str, ws_url: str) -> None:
     call_sid, parameters = await asyncio.to_thread(ticket_for, base, "+33612345678")
-    first = await close_code(ws_url, [start(call_sid, parameters), '{"event": "stop"}'])
+    stream_sid = "MZ" + uuid.uuid4().hex
+    first = await close_code(ws_url, [start(call_sid, parameters, stream_sid=stream_sid), json.dumps(
+        {"event": "stop", "streamSid": stream_sid, "stop": {"callSid": call_sid}})])
     report.add("replayed tickets", "the genuine call, once", first, lambda g: g in (1000, 1005))
     for _ in range(15):
         got = await close_code(ws_url, [start(call_sid, parameters)])

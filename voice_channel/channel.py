@@ -51,8 +51,7 @@ from voice_channel.dialogue_deadline import (
     DEFAULT_TIMEOUT_S, ask_within, reception_number, reception_phone,
 )
 from voice_channel.http_requests import (
-    MAX_TEXT_BODY_BYTES, BodyTooLarge, bearer_token, error, json_object, read_body, text_turn,
-    token_matches,
+    BodyTooLarge, bearer_token, error, read_body, read_text_turn, token_matches,
 )
 from voice_channel.telephony.incoming_call import TwilioLineSettings
 from voice_channel.telephony.phone_call import PhoneCallSettings
@@ -225,11 +224,7 @@ class VoiceInput(RestInput):
         async def receive(request: Request) -> HTTPResponse:
             if not self._authorized(request):
                 return error(401, "missing or wrong token")
-            try:
-                body = await read_body(request, MAX_TEXT_BODY_BYTES)
-            except BodyTooLarge:
-                return error(413, f"body is larger than {MAX_TEXT_BODY_BYTES} bytes")
-            turn = text_turn(json_object(body))
+            turn = await read_text_turn(request)
             if isinstance(turn, HTTPResponse):
                 return turn
             sender, text = turn

@@ -8,7 +8,8 @@ body's size, and the shape of a text turn.
 * :func:`read_body`: for routes declared with ``stream=True`` (Sanic then calls them
   before reading the body), reads the body after the token was checked and refuses it
   past ``limit`` bytes without buffering more;
-* :func:`text_turn`: ``{"sender": "…", "message": "…"}`` checked, or a 4xx reason.
+* :func:`read_text_turn`: ``{"sender": "…", "message": "…"}`` read and checked, or a
+  4xx answer saying what is wrong.
 """
 from __future__ import annotations
 
@@ -78,6 +79,15 @@ def json_object(body: bytes) -> Optional[Dict[str, Any]]:
     except (UnicodeDecodeError, ValueError):
         return None
     return value if isinstance(value, dict) else None
+
+
+async def read_text_turn(request: Request) -> Union[Tuple[str, str], HTTPResponse]:
+    """(sender, message) of a ``stream=True`` route's JSON body, or the 4xx answer."""
+    try:
+        body = await read_body(request, MAX_TEXT_BODY_BYTES)
+    except BodyTooLarge:
+        return error(413, f"body is larger than {MAX_TEXT_BODY_BYTES} bytes")
+    return text_turn(json_object(body))
 
 
 def text_turn(payload: Optional[Dict[str, Any]]) -> Union[Tuple[str, str], HTTPResponse]:

@@ -23,10 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from voice_channel.dialogue_deadline import DEFAULT_TIMEOUT_S, ask_within, reception_number
-from voice_channel.http_requests import (
-    MAX_TEXT_BODY_BYTES, BodyTooLarge, bearer_token, error, json_object, read_body, text_turn,
-    token_matches,
-)
+from voice_channel.http_requests import bearer_token, error, read_text_turn, token_matches
 
 logger = logging.getLogger(__name__)
 
@@ -71,11 +68,7 @@ class StaffChatInput(RestInput):
                 return error(403, "the staff chat has no token configured")
             if not token_matches(bearer_token(request), self.token):
                 return error(401, "missing or wrong token")
-            try:
-                body = await read_body(request, MAX_TEXT_BODY_BYTES)
-            except BodyTooLarge:
-                return error(413, f"body is larger than {MAX_TEXT_BODY_BYTES} bytes")
-            turn = text_turn(json_object(body))
+            turn = await read_text_turn(request)
             if isinstance(turn, HTTPResponse):
                 return turn
             sender, text = turn
