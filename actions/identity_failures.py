@@ -1,8 +1,9 @@
 """Failed identity checks, counted in the clinic database, and the lockout they cause.
 
 Each failure is stored twice: against the patient ID that was tried and against the
-caller who tried it (the channel's ``caller_key``), both as SHA-256 keys, never the
-values. A check is locked while either has ``identity_max_failures`` failures within
+caller who tried it (the channel's ``caller_key``), both as keyed hashes (HMAC-SHA-256
+with ``VOICE_CHANNEL_SECRET``, which ``make run`` generates into ``var/``), never the
+values: a plain hash of a 6-digit ID would be undone by trying the million IDs. A check is locked while either has ``identity_max_failures`` failures within
 the last ``identity_lockout_minutes`` (clinic.yml ``security``), whatever the
 conversation: a new conversation does not start again from zero. Successful checks
 erase nothing. :meth:`IdentityFailures.purge` deletes what no longer counts.
@@ -10,6 +11,8 @@ erase nothing. :meth:`IdentityFailures.purge` deletes what no longer counts.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
@@ -34,9 +37,15 @@ class FailureCount:
         return max(self.patient, self.caller) >= self.limit
 
 
+# Without a secret (unit tests, a bare `python -m rasa_sdk`) the key is still not the
+# value, only weaker; `make run` always provides one.
+_FALLBACK_SECRET = b"allo-clinique identity failures"
+
+
 def subject_key(value: str) -> str:
-    """What is stored instead of a patient ID or a caller key: its SHA-256, in hex."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+    """What is stored instead of a patient ID or a caller key: its HMAC-SHA-256, in hex."""
+    secret = os.environ.get("VOICE_CHANNEL_SECRET", "").encode("utf-8") or _FALLBACK_SECRET
+    return hmac.new(secret, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class IdentityFailures:

@@ -260,3 +260,23 @@ async def test_incoming_call_twiml_carries_a_ticket_and_says_busy_when_lines_are
     assert [child.tag for child in root] == ["Say", "Hangup"]
     assert root.find("Say").text.startswith("Toutes nos lignes sont occupées")
     release()
+
+
+def test_one_address_takes_a_few_tickets_a_minute_not_every_line():
+    from voice_channel.rate_limit import AddressRate
+
+    now = [0.0]
+    rate = AddressRate(limit=3, window=60, max_addresses=2, clock=lambda: now[0])
+    assert [rate.allow("203.0.113.9") for _ in range(4)] == [True, True, True, False]
+    assert rate.allow("198.51.100.7")  # another address has its own count
+    now[0] += 61
+    assert rate.allow("203.0.113.9")  # the window has passed
+
+
+@pytest.mark.asyncio
+async def test_the_ticket_route_refuses_a_burst_from_one_address(asgi):
+    app = app_with(VoiceInput(VoiceSettings()), Recorder(), "/webhooks/voice")
+    answers = [await asgi(app, "POST", "/webhooks/voice/stream/ticket") for _ in range(7)]
+    assert [a.status_code for a in answers] == [200] * 6 + [429]
+    assert answers[0].json()["ticket"].startswith("v1.") and answers[0].json()["callSid"]
+    assert "try again in a minute" in answers[-1].json()["error"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import logging
 from datetime import timedelta
 
@@ -85,7 +86,8 @@ def test_failures_are_counted_per_patient_and_per_caller(operations, session_fac
     assert not operations.identity_failures("105577", "caller-b").locked
 
 
-def test_failures_are_stored_as_sha256_keys_only(operations, session_factory):
+def test_failures_are_stored_as_keyed_hashes_only(operations, session_factory, monkeypatch):
+    monkeypatch.setenv("VOICE_CHANNEL_SECRET", "a-secret-of-the-clinic-0123456789")
     operations.record_identity_failure("482913", "phone:abc")
 
     with session_factory() as session:
@@ -93,7 +95,11 @@ def test_failures_are_stored_as_sha256_keys_only(operations, session_factory):
             select(IdentityFailure.subject_kind, IdentityFailure.subject_key)
             .order_by(IdentityFailure.subject_kind)
         ).all()
-    assert stored == [("caller", sha256("phone:abc")), ("patient", sha256("482913"))]
+    keyed = lambda value: hmac.new(b"a-secret-of-the-clinic-0123456789", value.encode(),  # noqa: E731
+                                   hashlib.sha256).hexdigest()
+    assert stored == [("caller", keyed("phone:abc")), ("patient", keyed("482913"))]
+    # Not the plain hash, which trying the million 6-digit IDs would undo.
+    assert ("patient", sha256("482913")) not in stored
 
 
 def test_lockout_ends_after_the_window(operations, session_factory, clinic, fixed_now):

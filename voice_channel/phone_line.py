@@ -35,6 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.spoken_numbers import mask_phone, normalize_phone
+from voice_channel.rate_limit import AddressRate
 from voice_channel.stt.hints import RecognitionHint
 from voice_channel.telephony.admission import Admission
 from voice_channel.telephony.incoming_call import TwilioLineSettings, add_incoming_call_route
@@ -50,6 +51,7 @@ logger = logging.getLogger(__name__)
 AskRasa = Callable[[str, str, Optional[Dict[str, Any]]], Awaitable[List[Dict[str, Any]]]]
 HintFor = Callable[[str], Awaitable[RecognitionHint]]
 TICKET_PATH = "/stream/ticket"
+TICKETS_PER_MINUTE = 6  # a patient who redials after a cut, not a script holding every line
 
 
 class RasaDialogue:
@@ -121,6 +123,7 @@ def add_phone_routes(
     tickets: StreamTickets,
     lines: PhoneLines,
     fallback_transfer_number: Optional[Callable[[], Optional[str]]] = None,
+    ticket_rate: Optional[AddressRate] = None,
 ) -> None:
     """Add the incoming-call webhook, the ticket route and the media stream to ``blueprint``.
 
@@ -128,8 +131,10 @@ def add_phone_routes(
     synthesizer loaded once per process); it may block, so it runs in a thread.
     ``authorized(request)`` says whether a stream's upgrade carries the channel's token
     (then no ticket is needed); ``ticket_authorized(request)`` guards the ticket route
-    (open unless the channel has a token).
+    (open unless the channel has a token); ``ticket_rate`` limits the tickets one client
+    address may take (429 past it).
     """
+    ticket_rate = ticket_rate or AddressRate(TICKETS_PER_MINUTE, 60.0)
     add_incoming_call_route(blueprint, lambda: twilio, tickets=tickets, lines=lines)
     transfer = twilio_transfer(account_sid, twilio.auth_token)
 
@@ -137,6 +142,10 @@ def add_phone_routes(
     async def stream_ticket(request: Request) -> HTTPResponse:
         if not ticket_authorized(request):
             return response.json({"error": "missing or wrong token"}, status=401)
+        if not ticket_rate.allow(request.remote_addr or request.ip or ""):
+            logger.warning("call ticket refused: too many from one address")
+            return response.json({"error": "too many calls from this address; "
+                                           "try again in a minute"}, status=429)
         call_sid = "WB" + secrets.token_hex(16)
         return response.json({"callSid": call_sid, "ticket": tickets.issue(call_sid)})
 

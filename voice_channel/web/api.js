@@ -89,6 +89,9 @@ function messageFor(status) {
     return "Accès refusé : le code d'accès est absent ou incorrect. Ouvrez cette page avec " +
       "le lien complet fourni par le cabinet.";
   }
+  if (status === 429) {
+    return "Trop d'appels depuis cette connexion. Merci de réessayer dans une minute.";
+  }
   if (status === 413) {
     return "Votre message est trop long pour être traité. Merci de le raccourcir.";
   }
