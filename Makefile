@@ -46,7 +46,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 .PHONY: help setup models run services migrate check-config train validate test test-unit \
         test-stories test-e2e shell actions bench bench-voice bench-phone bench-abuse nlu-report clean \
-        setup-tts coqui models-vosk purge api-token
+        setup-tts coqui models-vosk purge api-token review add-reviewed
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -134,6 +134,13 @@ test-stories: train ## Test conversations (tests/test_stories.yml); fails on any
 
 test-e2e: setup models train ## Start the real stack and talk to it over REST and by voice
 	$(PY) -m pytest -q -m e2e tests
+
+REVIEW_DAYS ?= 7
+review: setup ## Export low-confidence, fallback and handoff messages of the last REVIEW_DAYS days (masked) to review/nlu_review.yml
+	$(PY) -m nlu_review export --days $(REVIEW_DAYS) --out review/nlu_review.yml
+
+add-reviewed: setup ## Append the corrected review/nlu_review.yml to data/nlu/reviewed.yml (then: make train)
+	$(PY) -m nlu_review add --review review/nlu_review.yml --into data/nlu/reviewed.yml
 
 nlu-report: setup ## NLU cross-validation: intent/entity reports and confusion matrix in results/nlu
 	scripts/with_duckling.sh $(RASA) test nlu --nlu data/nlu --config config.yml \

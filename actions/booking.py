@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import slots
+from actions.ask_limit import gave_up, gave_up_events
 from actions.clinic_operations import (
     ClinicOperations,
     PatientAlreadyBooked,
@@ -43,7 +44,7 @@ from actions.time_answers import (
     preferred_doctor_id,
 )
 from actions.time_wish import (
-    REJECTION_EXPLANATIONS,
+    explain_rejection,
     say_offers,
     slot_from_value,
     slot_to_value,
@@ -177,7 +178,7 @@ class ValidateBookingForm(ClinicFormValidation):
             booked = await run_blocking(operations.book, patient, chosen.start, chosen.doctor_id)
         except (SlotTaken, SlotRejected) as problem:
             explanation = (
-                REJECTION_EXPLANATIONS[problem.reason]
+                explain_rejection(problem.reason, operations)
                 if isinstance(problem, SlotRejected)
                 else "Ce créneau vient d'être pris."
             )
@@ -330,6 +331,8 @@ class ActionBookingDone(Action):
         elif outcome.get("refused"):
             # The caller was just asked whether to speak to the reception.
             return reset_form_events() + [SlotSet(slots.HANDOFF_OFFERED, True)]
+        elif gave_up(tracker):  # the reception was just offered
+            return reset_form_events() + gave_up_events()
         else:
             dispatcher.utter_message(response="utter_anything_else")
         return reset_form_events()

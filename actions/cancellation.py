@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import slots
+from actions.ask_limit import gave_up, gave_up_events
 from actions.appointment_lookup import (
     AppointmentLookupValidation,
     chosen_appointment,
@@ -98,6 +99,8 @@ class ActionCancelDone(Action):
             dispatcher.utter_message(
                 text="D'accord, je n'annule rien. Votre rendez-vous est maintenu. Puis-je faire autre chose pour vous ?"
             )
+        elif gave_up(tracker):  # the reception was just offered
+            return reset_form_events() + gave_up_events()
         else:
             dispatcher.utter_message(response="utter_anything_else")
         return reset_form_events()

@@ -1,5 +1,5 @@
 """The clinic's configuration (``clinic.yml``): hours, doctors, appointment length,
-security limits and how long conversations are kept.
+security limits, how long conversations are kept and how often a question is asked.
 
 Loaded once per process and validated at start: a bad value raises
 :class:`ClinicConfigError` with a message that names the field, so that
@@ -125,6 +125,10 @@ class _PrivacyModel(_Strict):
     conversation_retention_days: conint(strict=True, ge=1, le=3650) = 30  # type: ignore[valid-type]
 
 
+class _ConversationModel(_Strict):
+    max_asks_per_slot: conint(strict=True, ge=1, le=10) = 3  # type: ignore[valid-type]
+
+
 class _ClinicModel(_Strict):
     name: str
     timezone: str
@@ -137,6 +141,7 @@ class _ClinicModel(_Strict):
     doctors: List[_DoctorModel]
     security: _SecurityModel = _SecurityModel()
     privacy: _PrivacyModel = _PrivacyModel()
+    conversation: _ConversationModel = _ConversationModel()
 
     @validator("timezone")
     def _known_timezone(cls, value: str) -> str:
@@ -210,6 +215,13 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class ConversationSettings:
+    """How the dialogue keeps from looping."""
+
+    max_asks_per_slot: int = 3  # rejected answers to one question before the offer
+
+
+@dataclass(frozen=True)
 class ClinicConfig:
     name: str
     timezone: ZoneInfo
@@ -222,6 +234,7 @@ class ClinicConfig:
     doctors: Tuple[Doctor, ...]
     security: SecuritySettings = SecuritySettings()
     privacy: PrivacySettings = PrivacySettings()
+    conversation: ConversationSettings = ConversationSettings()
 
     def doctor(self, doctor_id: str) -> Doctor:
         for doctor in self.doctors:
@@ -280,6 +293,7 @@ def parse_clinic_config(raw: dict) -> ClinicConfig:
         doctors=doctors,
         security=SecuritySettings(**model.security.dict()),
         privacy=PrivacySettings(**model.privacy.dict()),
+        conversation=ConversationSettings(**model.conversation.dict()),
     )
 
 

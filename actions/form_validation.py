@@ -1,8 +1,8 @@
 """What the three forms share: counting failed answers and checking who calls.
 
 A wrong value gets a short explanation and the question again (the form asks
-it); from the third failure on the same slot, the explanation also offers a
-person. Identity answers (name, patient ID, phone) are cleaned and checked here
+it), up to clinic.yml's limit per question; then the question is no longer asked
+(see :mod:`actions.ask_limit`). Identity answers (name, patient ID, phone) are cleaned and checked here
 the same way for booking, moving and cancelling: every failed check is counted in
 the database against the patient ID and the caller (:func:`caller_key`), a locked
 check is refused even with the right answers, and every mismatch gets the same
@@ -17,12 +17,14 @@ from datetime import datetime
 from typing import Any, Callable, Dict, Optional, Text
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import slots
+from actions.ask_limit import LIMIT_OFFER, ends_the_form, gave_up, gave_up_outcome
 from actions.clinic_config import clinic_config
 from actions.clinic_operations import ClinicOperations
 from actions.clinic_service import clinic_operations, run_blocking
@@ -35,14 +37,10 @@ from actions.time_answers import (
     resolve_time_answer,
     time_answer_events,
 )
+from actions.time_wish import slot_to_value
 
 logger = logging.getLogger(__name__)
 
-MAX_FAILURES_BEFORE_OFFER = 3
-OFFER_PERSON = (
-    "Si vous préférez, dites « je veux parler à quelqu'un » "
-    "et je vous passe l'accueil."
-)
 # The one answer to every failed identity check, whether the ID exists or not.
 IDENTITY_NOT_FOUND = (
     "Je ne retrouve pas de dossier avec ce numéro de dossier et ce téléphone. "
@@ -113,16 +111,34 @@ class ClinicFormValidation(FormValidationAction, ABC):
         extra: Optional[Dict[Text, Any]] = None,
         offer_person: bool = True,
     ) -> Dict[Text, Any]:
-        """Reject ``slot``: explain, count, and from the third time offer a person
-        (unless the explanation already does: ``offer_person=False``)."""
+        """Reject ``slot``: explain and count. When that ends the form (clinic.yml's
+        limit, :func:`actions.ask_limit.ends_the_form`), the explanation is followed by
+        the offer of the reception (unless it already offers it: ``offer_person=False``)
+        and the form stops (:meth:`next_requested_slot`)."""
         failures = dict(tracker.get_slot(slots.VALIDATION_FAILURES) or {})
         failures[slot] = failures.get(slot, 0) + 1
+        values = {slot: None, slots.VALIDATION_FAILURES: failures, **(extra or {})}
         message = explanation
-        if offer_person and failures[slot] >= MAX_FAILURES_BEFORE_OFFER:
-            message = f"{explanation} {OFFER_PERSON}"
+        if ends_the_form(slot, failures[slot]):
+            if offer_person:
+                message = f"{explanation} {LIMIT_OFFER}"
+            values[slots.OUTCOME] = gave_up_outcome(slot)
+            logger.info(
+                "slot %s rejected %d time(s): not asked again, the reception is offered",
+                slot, failures[slot],
+            )
+        else:
+            logger.info("slot %s rejected (%d time(s))", slot, failures[slot])
         dispatcher.utter_message(text=message)
-        logger.info("slot %s rejected (%d time(s))", slot, failures[slot])
-        return {slot: None, slots.VALIDATION_FAILURES: failures, **(extra or {})}
+        return values
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Optional[Dict[Text, Any]]:
+        """No next question once a question reached its limit: the form ends."""
+        if gave_up(tracker):
+            return SlotSet(slots.REQUESTED_SLOT, None)
+        return await super().next_requested_slot(dispatcher, tracker, domain)
 
     def succeed(self, tracker: Tracker, values: Dict[Text, Any]) -> Dict[Text, Any]:
         """Accept values and forget the failures of those slots."""
@@ -152,6 +168,15 @@ class ClinicFormValidation(FormValidationAction, ABC):
             return self.fail(dispatcher, tracker, slot, down.message)
         if prefill and resolution.chosen is None and not resolution.offers:
             return {slot: None}
+        if resolution.chosen is None and resolution.understood and resolution.explanation:
+            # A rejected time (too far, taken, closed...) counts, even with offers.
+            return self.fail(
+                dispatcher, tracker, slot, resolution.explanation,
+                extra={
+                    slots.CHOSEN_SLOT: None,
+                    slots.OFFERED_SLOTS: [slot_to_value(s) for s in resolution.offers],
+                },
+            )
         events = time_answer_events(resolution, slot, dispatcher)
         if events is None:
             return self.fail(dispatcher, tracker, slot, NOT_UNDERSTOOD)

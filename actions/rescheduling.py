@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import slots
+from actions.ask_limit import gave_up, gave_up_events
 from actions.appointment_lookup import (
     AppointmentLookupValidation,
     chosen_appointment,
@@ -26,7 +27,7 @@ from actions.time_answers import (
     offers_after_conflict,
     preferred_doctor_id,
 )
-from actions.time_wish import REJECTION_EXPLANATIONS, slot_from_value
+from actions.time_wish import explain_rejection, slot_from_value
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class ValidateRescheduleForm(AppointmentLookupValidation):
             explanation = {
                 SlotTaken: "Ce créneau vient d'être pris.",
                 PatientAlreadyBooked: "Vous avez déjà un rendez-vous à ce moment-là.",
-            }.get(type(problem)) or REJECTION_EXPLANATIONS[problem.reason]
+            }.get(type(problem)) or explain_rejection(problem.reason, operations)
             dispatcher.utter_message(text=explanation)
             return {
                 slots.RESCHEDULE_CONFIRMED: None,
@@ -158,6 +159,8 @@ class ActionRescheduleDone(Action):
                     "Puis-je faire autre chose pour vous ?"
                 )
             )
+        elif gave_up(tracker):  # the reception was just offered
+            return reset_form_events() + gave_up_events()
         else:
             dispatcher.utter_message(response="utter_anything_else")
         return reset_form_events()

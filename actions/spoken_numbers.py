@@ -16,6 +16,13 @@ both become the same digit string. Number words are converted by text2num's
 
 Each spoken group contributes its digits as said: "zéro six douze" -> "0612",
 "cent deux" -> "102", "quatre cent vingt-trois cinquante" -> "42350".
+
+A phone number said the national way ("06 93 88 93 30") that is no number of the
+caller's region is tried in the French overseas territories that dial with a
+leading 0 (Réunion, Guadeloupe, Martinique, Guyane, Mayotte...): "06 93..." is a
+Réunion mobile, +262 6 93.... Numbers of territories without that leading 0
+(Nouvelle-Calédonie, Polynésie, Wallis-et-Futuna) and foreign numbers are
+accepted in international form (+687..., 0044...) when valid for their country.
 """
 from __future__ import annotations
 
@@ -38,6 +45,9 @@ _REPEAT = re.compile(
 _SMALL_NUMBER_WORDS = {"zéro": "0", "un": "1", "une": "1", "deux": "2"}
 _TOKEN = re.compile(r"[^\W_]+|[^\w\s]")
 _PLUS_MARKERS = ("+", "plus")
+# French territories with their own country code whose national numbers start with
+# 0, like France's ("0693..." in Réunion). Tried in this order after the region.
+OVERSEAS_REGIONS = ("RE", "YT", "GP", "BL", "MF", "MQ", "GF", "PM")
 
 
 def digits_from_speech(text: str) -> str | None:
@@ -59,7 +69,13 @@ def normalize_phone(text: str, region: str = "FR") -> str | None:
         candidate = "+" + digits[2:]
     else:
         candidate = digits
-    return _valid_e164(candidate, region)
+    found = _valid_e164(candidate, region)
+    if found is None and candidate.startswith("0") and region == "FR":
+        found = next(
+            (e164 for e164 in (_valid_e164(candidate, r) for r in OVERSEAS_REGIONS) if e164),
+            None,
+        )
+    return found
 
 
 def parse_patient_id(text: str, length: int) -> str | None:

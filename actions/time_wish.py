@@ -1,8 +1,9 @@
 """From what the caller said about a time to a free slot, or to slots to offer.
 
 An exact time that is free is taken; a day or a part of a day gets its first
-free times offered; a time that is taken, closed or past gets the three
-nearest free slots offered. Once slots are offered, the caller may pick one
+free times offered; a time that is taken, closed, past or beyond the booking
+horizon gets the three nearest free slots offered (for a time too far ahead, the
+last ones before the horizon, whose date is said). Once slots are offered, the caller may pick one
 ("le deuxième", "celui de 10h", "oui" when there is one).
 """
 from __future__ import annotations
@@ -21,13 +22,24 @@ OFFER_COUNT = 3
 
 REJECTION_EXPLANATIONS = {
     SlotRejected.PAST: "Ce moment est déjà passé.",
-    SlotRejected.TOO_FAR: "Je ne peux pas prendre de rendez-vous aussi loin.",
     SlotRejected.CLOSED_DAY: "Le cabinet est fermé ce jour-là.",
     SlotRejected.OUTSIDE_HOURS: "Le cabinet ne reçoit pas à cette heure-là.",
     SlotRejected.OFF_GRID: "Les rendez-vous commencent à l'heure pile ou à la demie.",
     SlotRejected.UNKNOWN_DOCTOR: "Je ne connais pas ce médecin.",
 }
+# The booking horizon, with its last day (see explain_rejection).
+TOO_FAR = "Je peux prendre des rendez-vous jusqu'au {last_day}."
 TAKEN = "Ce créneau est déjà pris."
+
+
+def explain_rejection(reason: str, operations: ClinicOperations) -> str:
+    """Why a time cannot be booked, in one sentence; the horizon with its date
+    ("Je peux prendre des rendez-vous jusqu'au mardi 23 février 2027.")."""
+    if reason == SlotRejected.TOO_FAR:
+        now = operations.now()
+        last = (now + operations.config.booking_horizon).astimezone(operations.config.timezone)
+        return TOO_FAR.format(last_day=say_date(last.date(), now.date()))
+    return REJECTION_EXPLANATIONS[reason]
 
 
 @dataclass
@@ -75,10 +87,12 @@ def resolve_time_wish(
     free = [s for s in operations.free_slots_between(wish.start, end, doctor_id) if s.start != exclude]
     if free:
         return Resolution(offers=free[:OFFER_COUNT])
-    nearest = nearest_offers(operations, max(wish.start, operations.now()), doctor_id, exclude)
+    nearest = nearest_offers(operations, _anchor(operations, wish.start), doctor_id, exclude)
     explanation = "Il n'y a plus de place à ce moment-là."
     if end <= operations.now():
         explanation = REJECTION_EXPLANATIONS[SlotRejected.PAST]
+    elif wish.start > operations.now() + operations.config.booking_horizon:
+        explanation = explain_rejection(SlotRejected.TOO_FAR, operations)
     elif wish.kind == "day" and _closed(operations, wish.start, doctor_id):
         explanation = REJECTION_EXPLANATIONS[SlotRejected.CLOSED_DAY]
     return Resolution(offers=nearest, explanation=explanation)
@@ -115,11 +129,18 @@ def _exact(
     try:
         return Resolution(chosen=operations.free_slot_at(start, doctor_id))
     except SlotRejected as rejected:
-        explanation = REJECTION_EXPLANATIONS[rejected.reason]
+        explanation = explain_rejection(rejected.reason, operations)
     except SlotTaken:
         explanation = TAKEN
-    anchor = max(start, operations.now())
+    anchor = _anchor(operations, start)
     return Resolution(offers=nearest_offers(operations, anchor, doctor_id, exclude), explanation=explanation)
+
+
+def _anchor(operations: ClinicOperations, wished: datetime) -> datetime:
+    """Where to look for the nearest free slots: the wished time, brought back
+    between now and the booking horizon."""
+    now = operations.now()
+    return min(max(wished, now), now + operations.config.booking_horizon)
 
 
 def nearest_offers(

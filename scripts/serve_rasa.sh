@@ -15,7 +15,14 @@ if [ "${#RASA_API_TOKEN}" -lt 16 ]; then
 fi
 export RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"
 umask 077  # the tracker store's SQLite file and Rasa's logs: owner only
+# The newest model: `make train` writes models/current.tar.gz, a plain `rasa train` a
+# timestamped one beside it; whichever is newer is served.
+model=$(ls -t models/*.tar.gz 2>/dev/null | head -n 1)
+if [ -z "$model" ]; then
+  echo "serve_rasa: no trained model in models/: run \`make train\`" >&2
+  exit 1
+fi
 exec .venv/bin/rasa run --enable-api --auth-token "$RASA_API_TOKEN" \
   --interface "${RASA_HOST:-127.0.0.1}" --port "${RASA_PORT:-5005}" \
-  --model models/current.tar.gz \
+  --model "$model" \
   --credentials "${RASA_CREDENTIALS:-credentials.yml}" --endpoints endpoints.yml

@@ -73,6 +73,9 @@ def _broken(path, value):
         (["doctors", 1, "id"], "martin", "doctor ids must be unique"),
         (["name"], KeyError, "name: field required"),
         (["colour"], "blue", "colour: extra fields not permitted"),
+        (["conversation"], {"max_asks_per_slot": 0}, "conversation.max_asks_per_slot"),
+        (["conversation"], {"max_asks_per_slot": "3"}, "conversation.max_asks_per_slot"),
+        (["conversation"], {"max_asks": 3}, "conversation.max_asks: extra fields not permitted"),
     ],
 )
 def test_bad_values_are_refused_with_the_field_named(path, value, message):
@@ -156,3 +159,12 @@ def test_bad_security_or_privacy_values_name_the_field(path, value, message):
     with pytest.raises(ClinicConfigError) as error:
         parse_clinic_config(_broken(path, value))
     assert message in str(error.value)
+
+
+def test_max_asks_per_slot_is_read_with_a_default_of_3(clinic):
+    assert clinic.conversation.max_asks_per_slot == 3
+    raw = copy.deepcopy(RAW)
+    raw.pop("conversation", None)
+    assert parse_clinic_config(raw).conversation.max_asks_per_slot == 3
+    raw["conversation"] = {"max_asks_per_slot": 2}
+    assert parse_clinic_config(raw).conversation.max_asks_per_slot == 2

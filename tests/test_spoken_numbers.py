@@ -125,6 +125,37 @@ def test_normalize_phone_other_cases(text: str, region: str, expected: str | Non
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # French overseas numbers written nationally: the territory where they are valid
+        ("06 93 88 93 30", "+262693889330"),  # Réunion mobile
+        ("zéro six quatre-vingt-treize quatre-vingt-huit quatre-vingt-treize trente", "+262693889330"),
+        ("02 62 41 23 45", "+262262412345"),  # Réunion landline
+        ("06 39 69 12 34", "+262639691234"),  # Mayotte mobile
+        ("06 90 12 34 56", "+590690123456"),  # Guadeloupe mobile
+        ("06 96 12 34 56", "+596696123456"),  # Martinique mobile
+        ("06 94 20 12 34", "+594694201234"),  # Guyane mobile
+        # ... and internationally
+        ("+262 693 88 93 30", "+262693889330"),
+        ("plus deux cent soixante-deux six cent quatre-vingt-treize quatre-vingt-huit quatre-vingt-treize trente", "+262693889330"),
+        ("00 590 690 12 34 56", "+590690123456"),
+        ("+687 75 12 34", "+687751234"),  # Nouvelle-Calédonie
+        # foreign numbers in international form, when valid for their country
+        ("+44 7911 123456", "+447911123456"),
+        ("0044 7911 123456", "+447911123456"),
+        ("+32 470 12 34 56", "+32470123456"),
+        ("+1 415 555 2671", "+14155552671"),
+        ("+44 7911 12", None),
+        ("+999 123 456 789", None),
+        # a metropolitan mobile stays French
+        ("06 12 34 56 78", "+33612345678"),
+    ],
+)
+def test_normalize_phone_overseas_and_foreign(text: str, expected: str | None) -> None:
+    assert normalize_phone(text) == expected
+
+
+@pytest.mark.parametrize(
     ("text", "length", "expected"),
     [
         ("un deux trois quatre cinq six", 6, "123456"),

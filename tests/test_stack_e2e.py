@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 import numpy as np
 import pytest
 import requests
+import yaml
 from sqlalchemy import create_engine, text
 
 from actions.clinic_config import load_clinic_config
@@ -499,6 +500,38 @@ def test_twilio_incoming_call_answers_twiml_connecting_the_stream(stack):
     assert '<Parameter name="caller" value="+33612345678"' in reply.text
     assert '<Parameter name="ticket" value="v1.' in reply.text
     assert reply.text.index("</Connect>") < reply.text.index("<Hangup")
+
+
+def test_review_loop_on_real_conversations(stack, tmp_path):
+    """`make review` on the tracker store the stack wrote: the request for a person (a
+    handoff) is there with its number masked; a name answered in a form is not; the
+    corrected review is added to the training data once. (A threshold above 1 takes
+    every message in, as "low confidence": what the model is sure of varies.)"""
+    import subprocess
+    import sys
+
+    caller = "e2e-review"
+    say(stack, caller, "je veux parler à quelqu'un, mon numéro est le 06 12 34 56 78")
+    say(stack, caller, "je voudrais un rendez-vous")
+    say(stack, caller, "Lefebvre")  # the form's answer: personal, never exported
+    review, target = tmp_path / "nlu_review.yml", tmp_path / "reviewed.yml"
+    subprocess.run([sys.executable, "-m", "nlu_review", "export", "--days", "1",
+                    "--threshold", "1.01", "--out", str(review)],
+                   env=stack.env, check=True, capture_output=True)
+    text = review.read_text(encoding="utf-8")
+    handoff = "je veux parler à quelqu'un, mon numéro est le 00 00 00 00 00"
+    assert handoff in text and "06 12 34 56 78" not in text, text
+    assert "je voudrais un rendez-vous" in text and "Lefebvre" not in text, text
+    entries = yaml.safe_load(text)["nlu"]
+    for entry in entries:  # the reviewer's correction, whatever the model predicted
+        if handoff in entry["examples"]:
+            entry["intent"] = "ask_human"
+    review.write_text(yaml.safe_dump({"version": "3.1", "nlu": entries}, allow_unicode=True),
+                      encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "nlu_review", "add", "--review", str(review),
+                    "--into", str(target)], env=stack.env, check=True, capture_output=True)
+    added = yaml.safe_load(target.read_text(encoding="utf-8"))["nlu"]
+    assert {"intent": "ask_human", "examples": f"- {handoff}\n"} in added, added
 
 
 def test_ctrl_c_stops_every_process_and_frees_the_ports(stack):

@@ -1,0 +1,12 @@
+"""The ML team's loop: what callers said that the bot did not understand well, reviewed
+by a person, then added to the training data.
+
+* :mod:`.candidates` reads Rasa's SQL tracker store and picks the user messages of the
+  last N days whose intent confidence was low, or that ended in a fallback or a handoff;
+* :mod:`.masking` takes personal data out of them (numbers, e-mail addresses, names);
+* :mod:`.review_file` writes them, de-duplicated, as Rasa NLU YAML with the predicted
+  intent in a comment (``make review``), and appends what a person corrected to
+  ``data/nlu/reviewed.yml`` (``make add-reviewed``); ``make train`` retrains.
+
+``python -m nlu_review export|add`` is the command line (see ``__main__``).
+"""
