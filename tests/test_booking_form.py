@@ -20,7 +20,7 @@ from actions.clinic_operations import ClinicOperations, PatientDetails
 from actions.clinic_service import use_clinic_operations
 from actions.conversation_control import reset_form_events
 from actions.database import make_session_factory
-from actions.form_validation import IDENTITY_NOT_FOUND, OFFER_PERSON
+from actions.form_validation import IDENTITY_NOT_FOUND
 from actions.models import STATUS_BOOKED, Appointment, Patient
 from actions.time_answers import CALENDAR_UNAVAILABLE, DATES_UNAVAILABLE, NOT_UNDERSTOOD
 from tests.tracker_builder import (  # noqa: F401  (fixtures)
@@ -216,7 +216,8 @@ async def test_patient_id_cut_by_the_entity_extractor(domain, said, extracted):
 
 
 @pytest.mark.asyncio
-async def test_wrong_digit_count_is_explained_and_the_third_failure_offers_a_person(domain):
+async def test_wrong_digit_count_is_explained_and_counted(domain):
+    """The keypad offer after the third one: tests/test_never_loops.py."""
     failures = {slots.LAST_NAME: 1}  # another slot's failures are kept apart
     heard = []
     for said in ("quatre huit deux neuf un", "48 29 13 5", "douze"):
@@ -238,15 +239,7 @@ async def test_wrong_digit_count_is_explained_and_the_third_failure_offers_a_per
         heard += said_back
 
     assert failures == {slots.LAST_NAME: 1, slots.PATIENT_ID: 3}
-    assert heard == [
-        PATIENT_ID_HELP,
-        PATIENT_ID_HELP,
-        f"{PATIENT_ID_HELP} {OFFER_PERSON}",
-    ]
-    assert heard[2] == (
-        "Je n'ai pas compris le numéro de dossier. Il compte 6 chiffres. Si vous préférez, "
-        "dites « je veux parler à quelqu'un » et je vous passe l'accueil."
-    )
+    assert heard == [PATIENT_ID_HELP] * 3
 
 
 @pytest.mark.asyncio
@@ -489,6 +482,7 @@ async def test_taken_time_offers_the_three_nearest(domain, operations):
         slots.BOOKING_TIME: None,
         slots.CHOSEN_SLOT: None,
         slots.OFFERED_SLOTS: offers,
+        slots.VALIDATION_FAILURES: {slots.BOOKING_TIME: 1},  # a rejection counts
         slots.REQUESTED_SLOT: slots.BOOKING_TIME,
     }
     assert said_back == ["Ce créneau est déjà pris."]
@@ -513,6 +507,7 @@ async def test_closed_day_at_a_time_is_explained_with_offers(domain, operations)
         slots.BOOKING_TIME: None,
         slots.CHOSEN_SLOT: None,
         slots.OFFERED_SLOTS: offers,
+        slots.VALIDATION_FAILURES: {slots.BOOKING_TIME: 1},  # a rejection counts
         slots.REQUESTED_SLOT: slots.BOOKING_TIME,
     }
     assert said_back == ["Le cabinet est fermé ce jour-là."]
@@ -642,6 +637,7 @@ async def test_a_full_part_of_day_offers_the_nearest_free_times(domain, operatio
             slot_value("2026-11-25T14:30:00", "martin"),
             slot_value("2026-11-25T15:00:00", "martin"),
         ],
+        slots.VALIDATION_FAILURES: {slots.BOOKING_TIME: 1},  # a rejection counts
         slots.REQUESTED_SLOT: slots.BOOKING_TIME,
     }
     assert said_back == ["Il n'y a plus de place à ce moment-là."]
@@ -679,6 +675,7 @@ async def test_no_to_the_offers_asks_again(domain, operations, duckling):
         slots.BOOKING_TIME: None,
         slots.CHOSEN_SLOT: None,
         slots.OFFERED_SLOTS: [],
+        slots.VALIDATION_FAILURES: {slots.BOOKING_TIME: 1},  # a rejection counts
         slots.REQUESTED_SLOT: slots.BOOKING_TIME,
     }
     assert said_back == ["D'accord, cherchons un autre moment."]

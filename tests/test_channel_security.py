@@ -280,3 +280,21 @@ async def test_the_ticket_route_refuses_a_burst_from_one_address(asgi):
     assert [a.status_code for a in answers] == [200] * 6 + [429]
     assert answers[0].json()["ticket"].startswith("v1.") and answers[0].json()["callSid"]
     assert "try again in a minute" in answers[-1].json()["error"]
+
+
+@pytest.mark.asyncio
+async def test_a_turn_rasa_answers_with_nothing_is_never_silent(asgi, monkeypatch):
+    from voice_channel.never_silent import NOTHING_TO_SAY
+
+    async def says_nothing(message) -> None:
+        return None
+
+    monkeypatch.setenv("RASA_API_TOKEN", "jeton-du-personnel-0123")
+    turn = {"sender": "essai", "message": "oui"}
+    voice = app_with(VoiceInput(VoiceSettings()), says_nothing, "/webhooks/voice")
+    staff = app_with(StaffChatInput.from_credentials(None), says_nothing, "/webhooks/staff")
+    for app, path, headers in ((voice, "/webhooks/voice/webhook", {}),
+                               (staff, "/webhooks/staff/webhook",
+                                {"Authorization": "Bearer jeton-du-personnel-0123"})):
+        answer = await asgi(app, "POST", path, json=turn, headers=headers)
+        assert [m["text"] for m in answer.json()] == [NOTHING_TO_SAY]

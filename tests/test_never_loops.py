@@ -135,7 +135,10 @@ async def test_a_too_far_date_says_the_horizon_and_offers_the_last_free_times(do
     assert said_back == [HORIZON]
     assert result[slots.VALIDATION_FAILURES] == {slots.BOOKING_TIME: 1}
     assert result[slots.REQUESTED_SLOT] == slots.BOOKING_TIME
-    assert [o["start"][:10] for o in result[slots.OFFERED_SLOTS]] == ["2027-02-22"] * 3
+    # the free times nearest to the horizon (Tuesday 23 February 2027, 9:00)
+    assert [o["start"] for o in result[slots.OFFERED_SLOTS]] == [
+        "2027-02-22T18:30:00+01:00", "2027-02-23T08:30:00+01:00", "2027-02-23T09:00:00+01:00",
+    ]
 
 
 @pytest.mark.asyncio

@@ -370,3 +370,46 @@ async def test_a_hanging_dialogue_does_not_hang_the_end_of_the_call(whisper, esp
         released.set()
     await asyncio.sleep(0.05)  # the closing message, left in the background, now gets through
     assert dialogue.sessions_closed == ["conv-9"]
+
+
+# -- the dialogue's goodbye ends the call; an empty answer is never silence -------------------------
+
+async def test_the_dialogues_goodbye_is_heard_then_the_call_ends(whisper, espeak):
+    def reply(text: str):
+        if "revoir" in text.lower() or "non" in text.lower():
+            return [{"text": "Merci de votre appel. Au revoir et bonne journée."},
+                    {"custom": {"event": "end_call"}}]
+        return [{"text": "Bonjour."}]
+
+    dialogue = ScriptedDialogue(reply)
+    call = PhoneCall(whisper, espeak, dialogue, fast(), clock=FastClock(4))
+    line = Line(call.clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        await line.until(lambda: line.events("mark"))
+        await line.until(lambda: not call._playback.speaking)
+        line.say("Non, merci, au revoir.")
+        await until_ended(line, call)
+
+    await run_call(call, line, script)
+    assert line.bot_texts() == ["Bonjour.", "Merci de votre appel. Au revoir et bonne journée."]
+    assert call.end_reason == "goodbye" and call.close_code == 1000
+
+
+async def test_a_turn_the_dialogue_answers_with_nothing_says_what_it_can_do(whisper, espeak):
+    from voice_channel.never_silent import NOTHING_TO_SAY
+
+    dialogue = ScriptedDialogue(lambda text: [] if dialogue.said[1:] else [{"text": "Bonjour."}])
+    call = PhoneCall(whisper, espeak, dialogue, fast(), clock=FastClock(4))
+    line = Line(call.clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        await line.until(lambda: line.events("mark"))
+        await line.until(lambda: not call._playback.speaking)
+        line.say("Je voudrais prendre un rendez-vous.")
+        await line.until(lambda: NOTHING_TO_SAY in line.bot_texts())
+
+    await run_call(call, line, script)
+    assert line.bot_texts() == ["Bonjour.", NOTHING_TO_SAY]

@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from rasa_sdk.events import SlotSet
 from sqlalchemy import select
 
 from actions import slots
 from actions.appointment_lookup import ActionAskAppointmentId
+from actions.ask_limit import ActionAskPatientId
 from actions.cancellation import ActionAskCancelConfirmed, ActionCancelDone, ValidateCancelForm
 from actions.conversation_control import reset_form_events
 from actions.form_validation import IDENTITY_NOT_FOUND
@@ -112,7 +114,7 @@ async def test_wrong_identity_reveals_nothing(domain, operations, form, patient_
 
 @pytest.mark.asyncio
 @both_forms
-async def test_third_identity_failure_offers_a_person(domain, operations, form):
+async def test_third_identity_failure_offers_the_keypad_or_a_person(domain, operations, form):
     operations.book(MARIE, paris("2026-11-26T10:30:00"), "martin")
     tracker = form_tracker(
         form, slots.PHONE_NUMBER, "06 99 88 77 66", filled={slots.PHONE_NUMBER: "06 99 88 77 66"},
@@ -122,10 +124,41 @@ async def test_third_identity_failure_offers_a_person(domain, operations, form):
     result, said_back = await validate(form, tracker, domain)
 
     assert result[slots.VALIDATION_FAILURES] == {slots.PATIENT_ID: 3}
+    assert said_back == [IDENTITY_NOT_FOUND]
+    # The patient ID is not asked a fourth time: the keypad, the reception or stop.
+    dispatcher = new_dispatcher()
+    asking = form_tracker(
+        form, slots.PATIENT_ID, slots_now={slots.VALIDATION_FAILURES: {slots.PATIENT_ID: 3}}
+    )
+    await run_action(ActionAskPatientId(), asking, dispatcher, domain)
+    assert texts(dispatcher) == [
+        "Vous pouvez taper votre numéro sur le clavier, dire « accueil » et je vous passe "
+        "l'accueil du cabinet, ou « stop » pour arrêter."
+    ]
+
+
+@pytest.mark.asyncio
+@both_forms
+async def test_fourth_identity_failure_ends_the_form_with_the_offer(domain, operations, form):
+    operations.book(MARIE, paris("2026-11-26T10:30:00"), "martin")
+    tracker = form_tracker(
+        form, slots.PHONE_NUMBER, "06 99 88 77 66", filled={slots.PHONE_NUMBER: "06 99 88 77 66"},
+        slots_now={slots.PATIENT_ID: "482913", slots.VALIDATION_FAILURES: {slots.PATIENT_ID: 3}},
+    )
+
+    result, said_back = await validate(form, tracker, domain)
+
+    assert result[slots.REQUESTED_SLOT] is None
+    assert result[slots.OUTCOME] == {"gave_up": slots.PATIENT_ID}
     assert said_back == [
         "Je ne retrouve pas de dossier avec ce numéro de dossier et ce téléphone. Reprenons. "
-        "Si vous préférez, dites « je veux parler à quelqu'un » et je vous passe l'accueil."
+        "Dites « accueil » et je vous passe l'accueil du cabinet, ou « stop » pour arrêter."
     ]
+    done = ActionRescheduleDone() if form == slots.RESCHEDULE_FORM else ActionCancelDone()
+    dispatcher = new_dispatcher()
+    events = await run_action(done, form_tracker(form, None, slots_now=result), dispatcher, domain)
+    assert texts(dispatcher) == []
+    assert events[-1] == SlotSet(slots.HANDOFF_OFFERED, True)
 
 
 @pytest.mark.asyncio
@@ -348,7 +381,10 @@ async def test_new_time_equal_to_the_current_one(domain, operations):
 
     assert said_back == ["Votre rendez-vous est déjà à cette heure-là."]
     offers = result.pop(slots.OFFERED_SLOTS)
-    assert result == {slots.NEW_TIME: None, slots.CHOSEN_SLOT: None}
+    assert result == {
+        slots.NEW_TIME: None, slots.CHOSEN_SLOT: None,
+        slots.VALIDATION_FAILURES: {slots.NEW_TIME: 1},
+    }
     assert len(offers) == 3
     assert {o["doctor_id"] for o in offers} == {"dubois"}
     assert appointment.start.isoformat() not in {o["start"] for o in offers}
@@ -383,7 +419,10 @@ async def test_new_time_taken_offers_the_doctor_s_nearest(domain, operations, du
         slot_value("2026-11-26T09:30:00", "dubois"),
         slot_value("2026-11-26T10:00:00", "dubois"),
     ]
-    assert result == {slots.NEW_TIME: None, slots.CHOSEN_SLOT: None, slots.OFFERED_SLOTS: offers}
+    assert result == {
+        slots.NEW_TIME: None, slots.CHOSEN_SLOT: None, slots.OFFERED_SLOTS: offers,
+        slots.VALIDATION_FAILURES: {slots.NEW_TIME: 1},
+    }
     assert said_back == ["Ce créneau est déjà pris."]
 
     dispatcher = new_dispatcher()

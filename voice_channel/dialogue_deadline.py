@@ -4,7 +4,8 @@ When the action server, the database or Duckling hangs, Rasa may wait up to 300 
 action timeout) before it answers. :func:`ask_within` gives Rasa ``timeout`` seconds;
 after that the client gets :func:`late_apology` (an apology and the front desk's number)
 while Rasa finishes in the background (cancelling it mid-turn could leave the
-conversation half-written); a late failure is logged.
+conversation half-written); a late failure is logged. A turn Rasa answers with nothing
+gets :data:`~voice_channel.never_silent.NOTHING_TO_SAY`.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from voice_channel.never_silent import answered
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +60,7 @@ async def ask_within(on_new_message: Callable[[UserMessage], Awaitable[Any]],
     done, _ = await asyncio.wait({task}, timeout=timeout)
     if task in done:
         task.result()
-        return collector.messages
+        return answered(collector.messages, sender)
     logger.warning("%s turn: no answer from the dialogue after %.0f s, apologising",
                    channel, timeout)
     task.add_done_callback(_log_late_outcome)

@@ -62,6 +62,7 @@ from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from voice_channel.never_silent import NOTHING_TO_SAY, ends_the_call
 from voice_channel.speech_turn import NOT_HEARD
 from voice_channel.stt.base import SpeechRecognizer, Transcript
 from voice_channel.stt.hints import RecognitionHint
@@ -104,9 +105,6 @@ GREET = "/greet"
 STILL_THERE = "Êtes-vous toujours là ?"
 GOODBYE = "Je n'entends plus rien. Au revoir."
 KEYPAD_OFFER = "Vous pouvez aussi taper votre numéro sur le clavier, puis la touche dièse."
-# Said when the dialogue answers a turn with nothing: on a phone line, silence after
-# the caller has spoken sounds like a dead line.
-NOT_UNDERSTOOD = "Excusez-moi, je n'ai pas bien compris. Pouvez-vous le dire autrement ?"
 APOLOGY = "Excusez-moi, j'ai eu un problème technique. Pouvez-vous répéter, s'il vous plaît ?"
 # Said when every recognition slot is taken and the queue is full (many calls at once).
 RECOGNITION_BUSY = "Excusez-moi, pouvez-vous répéter ?"
@@ -658,9 +656,9 @@ class PhoneCall:
                         and m["custom"].get("event") == "handoff"), None)
         texts = [m["text"] for m in messages if isinstance(m.get("text"), str) and m["text"].strip()]
         if not texts and handoff is None and timing is not None:  # a caller turn
-            logger.info("call %s: the dialogue had nothing to say: asking to rephrase",
+            logger.info("call %s: the dialogue had nothing to say: saying what it can do",
                         self.call_sid)
-            texts = [NOT_UNDERSTOOD]
+            texts = [NOTHING_TO_SAY]
         if handoff is None and self.keypad_active and texts:
             offer_key = (self._hint.expected, self._hint.question)
             if offer_key != self._keypad_offered_for:
@@ -669,6 +667,11 @@ class PhoneCall:
         if handoff is not None:
             await self._speak(texts, interruptible=False)
             await self._transfer(str(handoff.get("transfer_to") or ""))
+            raise CallEnded()
+        if ends_the_call(messages):  # the dialogue said goodbye: hang up once it is heard
+            await self._speak(texts, interruptible=False)
+            logger.info("call %s: the dialogue said goodbye: hanging up", self.call_sid)
+            self._end("goodbye")
             raise CallEnded()
         await self._speak(texts)
 
