@@ -1,5 +1,6 @@
 """The clinic's configuration (``clinic.yml``): hours, doctors, appointment length,
-security limits, how long conversations are kept and how often a question is asked.
+security limits, how long conversations are kept, how often a question is asked and
+the practical information callers ask for (address, access, what to bring, price).
 
 Loaded once per process and validated at start: a bad value raises
 :class:`ClinicConfigError` with a message that names the field, so that
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 import yaml
-from pydantic import BaseModel, Extra, StrictBool, ValidationError, conint, validator
+from pydantic import BaseModel, Extra, StrictBool, StrictStr, ValidationError, conint, validator
 
 WEEKDAYS = (
     "monday",
@@ -129,6 +130,38 @@ class _ConversationModel(_Strict):
     max_asks_per_slot: conint(strict=True, ge=1, le=10) = 3  # type: ignore[valid-type]
 
 
+# Characters a speech engine spells out or reads badly in practical texts: write them
+# in words ("30 euros", "bâtiment A ou B").
+_UNSPOKEN = "€$%&@#*/\\<>[]{}|~^_=+"
+_SPOKEN_MAX_CHARS = 300
+
+
+class _PracticalModel(_Strict):
+    """Texts the caller hears as they are: short French, no URL, no symbol."""
+
+    address: StrictStr
+    access: Optional[StrictStr] = None
+    what_to_bring: Optional[StrictStr] = None
+    consultation_price: Optional[StrictStr] = None
+
+    @validator("*")
+    def _speakable(cls, value: Optional[str]) -> Optional[str]:
+        if value is None:
+            return value
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("must not be empty")
+        if len(value) > _SPOKEN_MAX_CHARS:
+            raise ValueError(f"too long to be read aloud ({_SPOKEN_MAX_CHARS} characters at most)")
+        lowered = value.lower()
+        if "http" in lowered or "www." in lowered or "://" in lowered:
+            raise ValueError("no web address: the caller hears this text")
+        for char in value:
+            if char in _UNSPOKEN:
+                raise ValueError(f"'{char}' does not read well aloud; write it in words")
+        return value
+
+
 class _ClinicModel(_Strict):
     name: str
     timezone: str
@@ -142,6 +175,7 @@ class _ClinicModel(_Strict):
     security: _SecurityModel = _SecurityModel()
     privacy: _PrivacyModel = _PrivacyModel()
     conversation: _ConversationModel = _ConversationModel()
+    practical: Optional[_PracticalModel] = None
 
     @validator("timezone")
     def _known_timezone(cls, value: str) -> str:
@@ -222,6 +256,16 @@ class ConversationSettings:
 
 
 @dataclass(frozen=True)
+class PracticalInfo:
+    """What callers ask about the clinic, as spoken text; None when not configured."""
+
+    address: Optional[str] = None
+    access: Optional[str] = None  # sentences separated by ";"
+    what_to_bring: Optional[str] = None
+    consultation_price: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class ClinicConfig:
     name: str
     timezone: ZoneInfo
@@ -235,6 +279,7 @@ class ClinicConfig:
     security: SecuritySettings = SecuritySettings()
     privacy: PrivacySettings = PrivacySettings()
     conversation: ConversationSettings = ConversationSettings()
+    practical: PracticalInfo = PracticalInfo()
 
     def doctor(self, doctor_id: str) -> Doctor:
         for doctor in self.doctors:
@@ -294,6 +339,7 @@ def parse_clinic_config(raw: dict) -> ClinicConfig:
         security=SecuritySettings(**model.security.dict()),
         privacy=PrivacySettings(**model.privacy.dict()),
         conversation=ConversationSettings(**model.conversation.dict()),
+        practical=PracticalInfo(**model.practical.dict()) if model.practical else PracticalInfo(),
     )
 
 

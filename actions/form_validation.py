@@ -93,6 +93,33 @@ def clean_name(text: Optional[str]) -> Optional[str]:
     )
 
 
+_OTHER_NAME = {slots.LAST_NAME: slots.FIRST_NAME, slots.FIRST_NAME: slots.LAST_NAME}
+
+
+def answered_the_other_name(tracker: Tracker, slot: str, value: Any) -> bool:
+    """Whether ``value`` for a name ``slot`` is in fact the whole answer to the other
+    name's question. The domain maps the ``first_name`` and ``last_name`` entities
+    whatever is asked, and DIET labels « Marie-Claire » a last name or « Michel » a
+    first name: asked the first name, « Marie-Claire » must not replace the last name.
+    (A full name, « Claire Durand », differs from each of its parts and still fills
+    both.)"""
+    if tracker.get_slot(slots.REQUESTED_SLOT) != _OTHER_NAME[slot]:
+        return False
+    said = clean_name((tracker.latest_message or {}).get("text"))
+    return said is not None and clean_name(str(value or "")) == said
+
+
+def value_before_the_answer(tracker: Tracker, slot: str) -> Any:
+    """The value ``slot`` had before the latest user message."""
+    events = list(tracker.events or [])
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    value = None
+    for event in events[: users[-1] if users else len(events)]:
+        if event.get("event") == "slot" and event.get("name") == slot:
+            value = event.get("value")
+    return value
+
+
 class ClinicFormValidation(FormValidationAction, ABC):
     """Base of the forms' validation actions (not an action itself)."""
 
@@ -187,6 +214,8 @@ class ClinicFormValidation(FormValidationAction, ABC):
     def validate_last_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if answered_the_other_name(tracker, slots.LAST_NAME, value):
+            return {slots.LAST_NAME: value_before_the_answer(tracker, slots.LAST_NAME)}
         name = clean_name(value)
         if name is None:
             return self.fail(
@@ -198,6 +227,8 @@ class ClinicFormValidation(FormValidationAction, ABC):
     def validate_first_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if answered_the_other_name(tracker, slots.FIRST_NAME, value):
+            return {slots.FIRST_NAME: value_before_the_answer(tracker, slots.FIRST_NAME)}
         name = clean_name(value)
         if name is None:
             return self.fail(

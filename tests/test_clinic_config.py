@@ -168,3 +168,46 @@ def test_max_asks_per_slot_is_read_with_a_default_of_3(clinic):
     assert parse_clinic_config(raw).conversation.max_asks_per_slot == 3
     raw["conversation"] = {"max_asks_per_slot": 2}
     assert parse_clinic_config(raw).conversation.max_asks_per_slot == 2
+
+
+# ----------------------------------------------------------------------- practical
+
+
+def test_practical_information_is_read(clinic):
+    assert clinic.practical.address == "12 rue des Lilas, 93260 Les Lilas"
+    assert clinic.practical.access.startswith("en métro, ligne 11")
+    assert clinic.practical.what_to_bring == (
+        "votre carte Vitale, votre carte de mutuelle et vos ordonnances en cours"
+    )
+    assert clinic.practical.consultation_price == "30 euros, en secteur 1"
+
+
+def test_practical_section_is_optional_and_so_is_the_price():
+    raw = copy.deepcopy(RAW)
+    raw.pop("practical", None)
+    practical = parse_clinic_config(raw).practical
+    assert (practical.address, practical.access, practical.what_to_bring,
+            practical.consultation_price) == (None, None, None, None)
+
+    raw["practical"] = {"address": "3 place de la Mairie, 75011 Paris"}
+    practical = parse_clinic_config(raw).practical
+    assert practical.address == "3 place de la Mairie, 75011 Paris"
+    assert practical.consultation_price is None
+
+
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        (["practical", "address"], KeyError, "practical.address: field required"),
+        (["practical", "address"], "  ", "practical.address: must not be empty"),
+        (["practical", "consultation_price"], 30, "practical.consultation_price: str type expected"),
+        (["practical", "consultation_price"], "30 €", "practical.consultation_price: '€' does not read well aloud"),
+        (["practical", "access"], "voir https://lilas.example/plan", "practical.access: no web address"),
+        (["practical", "what_to_bring"], "carte Vitale " * 40, "practical.what_to_bring: too long"),
+        (["practical", "parking"], "rue de Paris", "practical.parking: extra fields not permitted"),
+    ],
+)
+def test_bad_practical_values_name_the_field(path, value, message):
+    with pytest.raises(ClinicConfigError) as error:
+        parse_clinic_config(_broken(path, value))
+    assert message in str(error.value)

@@ -10,6 +10,7 @@ from rasa_sdk.forms import FormValidationAction
 
 from actions import (
     appointment_lookup,
+    ask_limit,
     booking,
     cancellation,
     clinic_information,
@@ -269,12 +270,12 @@ async def test_reset_forms_after_a_declined_offer_closes_the_offer(domain):
 
 
 def _action_classes():
-    modules = (appointment_lookup, booking, cancellation, clinic_information,
+    modules = (appointment_lookup, ask_limit, booking, cancellation, clinic_information,
                conversation_control, handoff, rescheduling)
     for module in modules:
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if (issubclass(cls, Action) and cls.__module__ == module.__name__
-                    and not inspect.isabstract(cls)):
+                    and not inspect.isabstract(cls) and not cls.__name__.startswith("_")):
                 yield cls
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from actions import slots
 from actions.ask_limit import ActionAskPhoneNumber, KEYPAD_OFFER, LIMIT_OFFER
-from actions.booking import ActionBookingDone, ValidateBookingForm
+from actions.booking import ActionAskBookingTime, ActionBookingDone, ValidateBookingForm
 from tests.tracker_builder import (  # noqa: F401  (fixtures)
     domain,
     make_tracker,
@@ -138,6 +138,13 @@ async def test_a_too_far_date_says_the_horizon_and_offers_the_last_free_times(do
     # the free times nearest to the horizon (Tuesday 23 February 2027, 9:00)
     assert [o["start"] for o in result[slots.OFFERED_SLOTS]] == [
         "2027-02-22T18:30:00+01:00", "2027-02-23T08:30:00+01:00", "2027-02-23T09:00:00+01:00",
+    ]
+    dispatcher = new_dispatcher()
+    asking = booking_tracker(slots.BOOKING_TIME, slots_now={**IDENTITY, **result})
+    await run_action(ActionAskBookingTime(), asking, dispatcher, domain)
+    assert texts(dispatcher) == [
+        "Je peux vous proposer lundi 22 février 2027 à 18 heures 30, mardi 23 février 2027 "
+        "à 8 heures 30 ou mardi 23 février 2027 à 9 heures. Lequel préférez-vous ?"
     ]
 
 

@@ -104,8 +104,8 @@ def test_review_file_is_masked_deduplicated_rasa_nlu(tracker_store_url, tmp_path
 def test_a_corrected_review_is_added_once_and_checked_against_the_domain(tmp_path):
     review = tmp_path / "review.yml"
     review.write_text('version: "3.1"\nnlu:\n- intent: goodbye\n  examples: |\n'
-                      "    - allez, à plus\n    - oui\n- intent: greet\n  examples: |\n"
-                      "    - wesh\n", encoding="utf-8")
+                      "    - bon ben je vous dis à la prochaine la compagnie\n    - oui\n"
+                      "- intent: greet\n  examples: |\n    - bonjour bonjour la compagnie\n", encoding="utf-8")
     target = tmp_path / "reviewed.yml"
     training = sorted((ROOT / "data" / "nlu").rglob("*.yml"))
     added, known = add_reviewed(review, target, domain_intents(), training)
@@ -114,7 +114,8 @@ def test_a_corrected_review_is_added_once_and_checked_against_the_domain(tmp_pat
     assert again == (0, 3)
     data = yaml.safe_load(target.read_text(encoding="utf-8"))
     assert [(e["intent"], e["examples"].split()) for e in data["nlu"]] == [
-        ("goodbye", ["-", "allez,", "à", "plus"]), ("greet", ["-", "wesh"])]
+        ("goodbye", "- bon ben je vous dis à la prochaine la compagnie".split()),
+        ("greet", "- bonjour bonjour la compagnie".split())]
     review.write_text('version: "3.1"\nnlu:\n- intent: say_hello\n  examples: |\n    - yo\n',
                       encoding="utf-8")
     with pytest.raises(ReviewError, match="'say_hello' is not in domain.yml"):
@@ -126,4 +127,4 @@ def test_command_line_export_then_add(tracker_store_url, tmp_path, monkeypatch):
     review, target = tmp_path / "nlu_review.yml", tmp_path / "reviewed.yml"
     assert main(["export", "--days", "7", "--out", str(review)]) == 0
     assert main(["add", "--review", str(review), "--into", str(target)]) == 0
-    assert "wesh" in target.read_text(encoding="utf-8")
+    assert "je dois filer, mon numéro c'est le 0000000000" in target.read_text(encoding="utf-8")

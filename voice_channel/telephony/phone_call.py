@@ -661,7 +661,9 @@ class PhoneCall:
             texts = [NOTHING_TO_SAY]
         if handoff is None and self.keypad_active and texts:
             offer_key = (self._hint.expected, self._hint.question)
-            if offer_key != self._keypad_offered_for:
+            if "clavier" in texts[-1]:  # the dialogue offered the keypad itself
+                self._keypad_offered_for = offer_key
+            elif offer_key != self._keypad_offered_for:
                 self._keypad_offered_for = offer_key
                 texts[-1] = f"{texts[-1]} {KEYPAD_OFFER}"
         if handoff is not None:
