@@ -46,7 +46,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 .PHONY: help setup models run services migrate check-config train validate test test-unit \
         test-stories test-e2e shell actions bench bench-voice bench-phone bench-abuse nlu-report clean \
-        setup-tts coqui models-vosk purge api-token review add-reviewed
+        setup-tts coqui models-vosk purge api-token review add-reviewed test-walk
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -133,7 +133,10 @@ test-stories: train ## Test conversations (tests/test_stories.yml); fails on any
 	  --out results/stories --fail-on-prediction-errors
 
 test-e2e: setup models train ## Start the real stack and talk to it over REST and by voice
-	$(PY) -m pytest -q -m e2e tests
+	$(PY) -m pytest -q -m "e2e and not walk" tests
+
+test-walk: setup models train ## Every intent at every point of every form over the staff chat (long)
+	$(PY) -m pytest -q -s -m walk tests
 
 REVIEW_DAYS ?= 7
 review: setup ## Export low-confidence, fallback and handoff messages of the last REVIEW_DAYS days (masked) to review/nlu_review.yml

@@ -26,7 +26,8 @@ from actions.spoken_french import say_date
 from tests.stack import Stack, running_stack
 from voice_channel.never_silent import NOTHING_TO_SAY
 
-pytestmark = pytest.mark.e2e
+# Marked `walk`: not yet run green on the final model; `make test-walk` runs it.
+pytestmark = [pytest.mark.e2e, pytest.mark.walk]
 
 ROOT = Path(__file__).resolve().parent.parent
 ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)|\[([^\]]+)\]\{[^}]+\}")
