@@ -48,7 +48,7 @@ from voice_channel.dialogue_hint import hint_from_tracker
 from voice_channel.phone_line import add_phone_routes
 from voice_channel.speech_turn import SpeechTurn
 from voice_channel.dialogue_deadline import (
-    DEFAULT_TIMEOUT_S, ask_within, reception_number, reception_phone,
+    DEFAULT_TIMEOUT_S, ask_within, reception_phone,
 )
 from voice_channel.http_requests import (
     BodyTooLarge, bearer_token, error, read_body, read_text_turn, token_matches,
@@ -207,7 +207,7 @@ class VoiceInput(RestInput):
 
             async def ask(sender: str, text: str) -> List[Dict]:
                 return await ask_within(on_new_message, text, WEB_PREFIX + sender, self.name(),
-                                        metadata, settings.dialogue_timeout, reception_number())
+                                        metadata, settings.dialogue_timeout)
 
             return ask
 

@@ -52,7 +52,8 @@ def late_apology(reception: Optional[str]) -> str:
 async def ask_within(on_new_message: Callable[[UserMessage], Awaitable[Any]],
                      text: str, sender: str, channel: str,
                      metadata: Optional[Dict[str, Any]], timeout: float,
-                     reception: Optional[str]) -> List[Dict[str, Any]]:
+                     reception: Callable[[], Optional[str]] = reception_number,
+                     ) -> List[Dict[str, Any]]:
     """The bot's messages for ``text``, or the apology if Rasa takes over ``timeout`` s."""
     collector = CollectingOutputChannel()
     task = asyncio.ensure_future(on_new_message(
@@ -64,7 +65,7 @@ async def ask_within(on_new_message: Callable[[UserMessage], Awaitable[Any]],
     logger.warning("%s turn: no answer from the dialogue after %.0f s, apologising",
                    channel, timeout)
     task.add_done_callback(_log_late_outcome)
-    return [{"recipient_id": sender, "text": late_apology(reception)}]
+    return [{"recipient_id": sender, "text": late_apology(reception())}]
 
 
 def _log_late_outcome(task: "asyncio.Future[Any]") -> None:

@@ -22,7 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from voice_channel.dialogue_deadline import DEFAULT_TIMEOUT_S, ask_within, reception_number
+from voice_channel.dialogue_deadline import DEFAULT_TIMEOUT_S, ask_within
 from voice_channel.http_requests import bearer_token, error, read_text_turn, token_matches
 
 logger = logging.getLogger(__name__)
@@ -73,8 +73,7 @@ class StaffChatInput(RestInput):
                 return turn
             sender, text = turn
             messages = await ask_within(on_new_message, text, STAFF_PREFIX + sender, self.name(),
-                                        {"caller_key": STAFF_PREFIX + sender}, self.dialogue_timeout,
-                                        reception_number())
+                                        {"caller_key": STAFF_PREFIX + sender}, self.dialogue_timeout)
             return response.json(messages)
 
         return blueprint
