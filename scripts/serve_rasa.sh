@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Rasa server as `make run` starts it (Procfile): its HTTP API only with the token
 # RASA_API_TOKEN (which `make run` generates into var/ when it is not set), on
-# RASA_HOST (127.0.0.1 unless configured otherwise), telemetry off.
+# RASA_HOST (127.0.0.1 unless configured otherwise), telemetry off. The token is passed as
+# --auth-token=… so that one starting with "-" is not read as another option.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${RASA_API_TOKEN:-}" ]; then
@@ -22,7 +23,7 @@ if [ -z "$model" ]; then
   echo "serve_rasa: no trained model in models/: run \`make train\`" >&2
   exit 1
 fi
-exec .venv/bin/rasa run --enable-api --auth-token "$RASA_API_TOKEN" \
+exec .venv/bin/rasa run --enable-api --auth-token="$RASA_API_TOKEN" \
   --interface "${RASA_HOST:-127.0.0.1}" --port "${RASA_PORT:-5005}" \
   --model "$model" \
   --credentials "${RASA_CREDENTIALS:-credentials.yml}" --endpoints endpoints.yml
