@@ -22,7 +22,7 @@ from actions.clinic_operations import AppointmentDetails, ClinicOperations
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.duckling_client import first_time_entity
 from actions.form_validation import ClinicFormValidation
-from actions.spoken_french import say_datetime, say_list
+from spoken_french.say import say_datetime, say_list
 from actions.time_entities import wished_time_from_entity
 
 logger = logging.getLogger(__name__)

@@ -36,8 +36,8 @@ from actions.conversation_control import reset_form_events
 from actions.form_validation import ClinicFormValidation
 from actions.scheduling import Slot, SlotRejected
 from actions.appointment_lookup import say_appointment
-from actions.spoken_french import say_digits, say_phone
-from actions.spoken_numbers import mask_patient_id
+from spoken_french.say import say_digits, say_phone
+from spoken_french.numbers import mask_patient_id
 from actions.time_answers import (
     CALENDAR_UNAVAILABLE,
     offers_after_conflict,

@@ -1,4 +1,4 @@
-"""Understanding the caller's pick among offered slots, and spoken yes/no answers.
+"""Understanding the caller's pick among offered slots (yes/no: :mod:`spoken_french.yes_no`).
 
 Each thing the caller says about a slot is a *cue* (a rank, a time of day, a
 weekday, a date, morning/afternoon, a Duckling time value); each cue keeps the
@@ -11,21 +11,15 @@ so chat and speech recognition read the same.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from typing import Callable, Sequence
 
 from text_to_num import alpha2digit
 
-from actions.spoken_french import FRENCH_MONTHS, FRENCH_WEEKDAYS
+from spoken_french.normalize import without_accents as _plain
+from spoken_french.say import FRENCH_MONTHS, FRENCH_WEEKDAYS
 
 Cue = set[int]  # indices of the offers a cue fits
-
-
-def _plain(word: str) -> str:
-    """Lower case without accents: "Février" -> "fevrier"."""
-    decomposed = unicodedata.normalize("NFD", word.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 _WEEKDAYS = tuple(_plain(day) for day in FRENCH_WEEKDAYS)
@@ -80,24 +74,6 @@ def pick_offered_slot(
     if time_entity_value is not None:
         cues.extend(_entity_cues(time_entity_value, normalized, offered))
     return _single_pick(cues, offered)
-
-
-def parse_yes_no(text: str) -> bool | None:
-    """True for yes, False for no, None when unclear or both ("oui mais non")."""
-    said = _words(text)
-    if _matches(_UNSURE, said):
-        return None
-    if re.fullmatch(r"(?:(?:mais|ben|eh|ah)\s+)?si(?:\s+si)*", said):
-        return True
-    said, yes = _consume(_YES_DESPITE_PAS, said)
-    said, no = _consume(_NO_PHRASES, said)
-    said, negated = _consume(_NE_PAS, said)
-    said, no_word = _consume(_NO_WORDS, said)
-    said, yes_word = _consume(_YES_WORDS, said)
-    is_yes, is_no = yes or yes_word, no or negated or no_word
-    if is_yes == is_no:
-        return None
-    return is_yes
 
 
 # ---------------------------------------------------------------- offered slots
@@ -237,49 +213,3 @@ def _consume(pattern: re.Pattern[str], said: str) -> tuple[str, bool]:
     """``said`` without ``pattern``'s matches, and whether there was one."""
     rest, count = pattern.subn(" ", said)
     return rest, count > 0
-
-
-# ---------------------------------------------------------------------- yes / no
-
-
-def _words(text: str) -> str:
-    """Lower case, no accents, punctuation and apostrophes as spaces."""
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", _plain(text.replace("’", "'"))).split())
-
-
-def _matches(pattern: re.Pattern[str], said: str) -> bool:
-    return pattern.search(said) is not None
-
-
-def _any_of(*phrases: str) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(phrases) + r")\b")
-
-
-_UNSURE = _any_of(
-    r"(?:je\s+)?(?:ne\s+)?sais\s+pas", r"peut\s+etre", r"aucune\s+idee",
-    r"(?:je\s+ne\s+suis\s+)?pas\s+(?:sur|sure|certain|certaine)",
-    r"j\s+hesite", r"je\s+reflechis",
-)
-_YES_DESPITE_PAS = _any_of(
-    r"pas\s+de\s+(?:souci|soucis|probleme|problemes)", r"sans\s+(?:souci|probleme)",
-    r"pourquoi\s+pas",
-)
-_POSITIVES_AFTER_PAS = (
-    r"du\s+tout|vraiment|question|exactement|tout\s+a\s+fait|d\s+accord"
-    r"|ok|okay|bon|correct|ca|juste|bien|possible"
-)
-_NO_PHRASES = _any_of(
-    r"(?:absolument|certainement|surtout|vraiment)\s+pas", rf"pas\s+(?:{_POSITIVES_AFTER_PAS})",
-    r"bien\s+sur\s+que\s+non", r"hors\s+de\s+question",
-)
-_NE_PAS = _any_of(r"n(?:e)?\s+(?:\w+\s+){0,3}?(?:pas|plus|jamais)")
-_NO_WORDS = _any_of("non", "nan", "nope", "pas", "jamais", "negatif", "aucunement")
-_YES_WORDS = _any_of(
-    "oui", "ouais", "ouai", "ouaip", "ok", "okay", r"d\s+accord", "daccord", "dac", "yes", "yep",
-    r"c\s+est\s+(?:bien\s+)?ca", r"c\s+est\s+(?:bon|correct|exact|juste|parfait)",
-    "exact", "exactement", r"tout\s+a\s+fait", "absolument", r"bien\s+sur", r"bien\s+entendu",
-    "parfait", "parfaitement", "volontiers", "affirmatif", r"tres\s+bien", r"ca\s+marche",
-    r"ca\s+me\s+va", r"ca\s+m\s+arrange", r"ca\s+me\s+convient", "entendu", "certainement",
-    "effectivement", r"je\s+confirme", "confirme", "voila", "super", "impeccable", "nickel",
-    r"allez\s+y", r"vas\s+y", r"avec\s+plaisir", "evidemment",
-)

@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clinic_config import WEEKDAYS, ClinicConfig, Doctor, Period, clinic_config
-from actions.spoken_french import say_list, say_phone, say_time
+from spoken_french.say import say_list, say_phone, say_time
 
 _JOURS = {
     "monday": "lundi",

@@ -29,7 +29,8 @@ from actions.clinic_config import clinic_config
 from actions.clinic_operations import ClinicOperations
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.identity_failures import FailureCount
-from actions.spoken_numbers import mask_patient_id, normalize_phone, parse_patient_id
+from spoken_french.hesitations import BEFORE_A_NAME
+from spoken_french.numbers import mask_patient_id, normalize_phone, parse_patient_id
 from actions.time_answers import (
     CALENDAR_UNAVAILABLE,
     NOT_UNDERSTOOD,
@@ -51,9 +52,8 @@ IDENTITY_LOCKED = (
     "Dites « je veux parler à quelqu'un » et je vous passe l'accueil du cabinet."
 )
 CALLER_KEY = "caller_key"
-_HESITATION = r"(?:e+u+h+|h+u+m+|h+m+|alors|bon|oui|donc|ben(?=\s+(?:je|mon|c'est|moi|il)\b))"
 _NAME_LEAD_INS = re.compile(
-    rf"^(?:{_HESITATION}(?:\s+|$))*"
+    rf"^(?:{BEFORE_A_NAME}(?:\s+|$))*"
     r"(?:(?:je m'appelle|je m appelle|mon nom (?:de famille )?(?:c'est|est)|"
     r"mon prénom (?:c'est|est)|moi c'est|il s'agit de|c'est|nom|prénom)(?:\s+|$))?"
     r"(?:(?:madame|monsieur|mademoiselle|mme|mr)\b\.?\s*|m\.\s*)?",

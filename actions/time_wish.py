@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 
-from actions.choices import parse_yes_no, pick_offered_slot
+from actions.choices import pick_offered_slot
+from spoken_french.yes_no import parse_yes_no
 from actions.clinic_operations import ClinicOperations, SlotTaken
 from actions.scheduling import Slot, SlotRejected
-from actions.spoken_french import say_date, say_datetime, say_list, say_time
+from spoken_french.say import say_date, say_datetime, say_list, say_time
 from actions.time_entities import WishedTime
 
 OFFER_COUNT = 3

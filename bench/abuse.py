@@ -331,7 +331,7 @@ def book_the_victim(stack) -> None:
     from datetime import datetime, timedelta
 
     from actions.clinic_config import load_clinic_config
-    from actions.spoken_french import say_date
+    from spoken_french.say import say_date
 
     clinic = load_clinic_config()
     day = datetime.now(clinic.timezone).date() + timedelta(days=3)

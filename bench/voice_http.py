@@ -55,13 +55,14 @@ import yaml  # noqa: E402
 from text_to_num import alpha2digit  # noqa: E402
 
 from actions.clinic_config import ClinicConfig, clinic_config  # noqa: E402
-from actions.spoken_french import say_date  # noqa: E402
+from spoken_french.say import say_date  # noqa: E402
 from bench.duckling import percentile  # noqa: E402
 from voice_channel.audio.decode import decode_audio  # noqa: E402
 from voice_channel.audio.pcm import SAMPLE_RATE  # noqa: E402
 from voice_channel.audio.wav import encode_wav, read_wav  # noqa: E402
 from voice_channel.dialogue_hint import hint_from_tracker  # noqa: E402
-from voice_channel.stt.hints import Prompting, RecognitionHint, normalize_words  # noqa: E402
+from spoken_french.normalize import normalize_words  # noqa: E402
+from voice_channel.stt.hints import Prompting, RecognitionHint  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "voice_http.json"
 THREE_SECOND_CLASS = (2.5, 3.5)  # uploaded audio seconds, silences around the speech included

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from actions.spoken_numbers import mask_patient_id, mask_phone
+from spoken_french.numbers import mask_patient_id, mask_phone
 
 __all__ = ["mask_text", "mask_phone", "mask_patient_id"]
 

@@ -26,7 +26,7 @@ from actions.clinic_operations import (
 )
 from actions.models import Appointment, Patient
 from actions.scheduling import SlotRejected
-from actions.spoken_numbers import normalize_phone
+from spoken_french.numbers import normalize_phone
 from staff_console import audit
 from staff_console.passwords import StaffMember
 

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from actions.choices import parse_yes_no, pick_offered_slot
+from actions.choices import pick_offered_slot
+from spoken_french.yes_no import parse_yes_no
 
 PARIS = ZoneInfo("Europe/Paris")
 UTC = ZoneInfo("UTC")

@@ -22,7 +22,7 @@ import yaml
 from actions.clinic_config import load_clinic_config
 from actions.clinic_operations import ClinicOperations, PatientDetails
 from actions.database import make_engine, make_session_factory
-from actions.spoken_french import say_date
+from spoken_french.say import say_date
 from tests.stack import Stack, running_stack
 from voice_channel.never_silent import NOTHING_TO_SAY
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from actions.spoken_french import (
+from spoken_french.say import (
     FRENCH_MONTHS,
     FRENCH_WEEKDAYS,
     say_date,

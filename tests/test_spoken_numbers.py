@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.spoken_numbers import (
+from spoken_french.numbers import (
     digits_from_speech,
     mask_patient_id,
     mask_phone,

@@ -21,7 +21,7 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from actions.clinic_config import load_clinic_config
-from actions.spoken_french import say_date, say_time
+from spoken_french.say import say_date, say_time
 from tests.audio_fixtures import CALLER_RATE, espeak_wav, require_caller_voice
 from tests.phone_caller import SimulatedCaller
 from voice_channel.audio.wav import encode_wav

@@ -49,7 +49,8 @@ from voice_channel.stt.guard import (
     judge_text,
     strip_hallucinations,
 )
-from voice_channel.stt.hints import postprocess, prompting_for, snap_digits, snap_yes_no
+from spoken_french.yes_no import snap_yes_no
+from voice_channel.stt.hints import postprocess, prompting_for, snap_digits
 from tests.conftest import skip_or_fail
 
 

@@ -44,6 +44,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from voice_channel.audio.decode import AudioTooLarge, AudioTooLong, UnsupportedAudio
+from voice_channel.clinic_facts import patient_id_digits
 from voice_channel.dialogue_hint import hint_from_tracker
 from voice_channel.phone_line import add_phone_routes
 from voice_channel.speech_turn import SpeechTurn
@@ -296,8 +297,6 @@ class VoiceInput(RestInput):
 
     async def _hint_for(self, request: Request, sender: str):
         """What the bot has just asked this caller, for the recognizer."""
-        from actions.clinic_config import clinic_config
-
         tracker = None
         agent = getattr(request.app.ctx, "agent", None)
         if agent is not None and agent.tracker_store is not None:
@@ -311,7 +310,7 @@ class VoiceInput(RestInput):
             else {"slots": {}, "events": []}
         )
         return hint_from_tracker(
-            state.get("slots") or {}, state.get("events") or [], clinic_config().patient_id_digits
+            state.get("slots") or {}, state.get("events") or [], patient_id_digits()
         )
 
 

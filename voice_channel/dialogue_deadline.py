@@ -15,6 +15,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
+from spoken_french.say import say_phone
+from voice_channel import clinic_facts
 from voice_channel.never_silent import answered
 
 logger = logging.getLogger(__name__)
@@ -24,10 +26,8 @@ DEFAULT_TIMEOUT_S = 8.0
 
 def reception_phone() -> Optional[str]:
     """The front desk's number as clinic.yml gives it (what a transfer dials)."""
-    from actions.clinic_config import clinic_config
-
     try:
-        return clinic_config().reception_phone
+        return clinic_facts.reception_phone()
     except Exception:  # a missing clinic.yml must not turn an apology into a crash
         logger.warning("no reception number: clinic.yml could not be read")
         return None
@@ -35,8 +35,6 @@ def reception_phone() -> Optional[str]:
 
 def reception_number() -> Optional[str]:
     """The front desk's number as a caller reads or hears it ("01 84 80 12 34")."""
-    from actions.spoken_french import say_phone
-
     number = reception_phone()
     return say_phone(number) if number else None
 

@@ -34,7 +34,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.spoken_numbers import mask_phone, normalize_phone
+from spoken_french.numbers import mask_phone, normalize_phone
 from voice_channel.rate_limit import AddressRate
 from voice_channel.stt.hints import RecognitionHint
 from voice_channel.telephony.admission import Admission

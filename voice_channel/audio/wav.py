@@ -56,34 +56,58 @@ def encode_wav(pcm: np.ndarray, sample_rate: int = SAMPLE_RATE, channels: int = 
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class WavLayout:
+    """What a RIFF/WAVE header says, and the bytes of its data chunk."""
+
+    format_tag: int  # 1 integer PCM, 3 IEEE float (the sub-format of an extensible header)
+    channels: int
+    sample_rate: int
+    block_align: int
+    bits: int
+    payload: bytes
+
+
+def read_wav_layout(data: bytes) -> WavLayout:
+    """The one WAV header reader (the TTS engines' output and uploads alike).
+
+    A data chunk whose size is 0 or runs past the end (what ``espeak-ng --stdout``
+    writes while streaming) is taken to run to the end of the file.
+    """
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise WavError("not a RIFF/WAVE file")
+    position, fmt = 12, None
+    while position + 8 <= len(data):
+        chunk_id = data[position:position + 4]
+        (size,) = struct.unpack_from("<I", data, position + 4)
+        body = position + 8
+        if chunk_id == b"fmt ":
+            if size < 16 or body + 16 > len(data):
+                raise WavError("truncated WAV format chunk")
+            tag, channels, rate, _, block_align, bits = struct.unpack_from("<HHIIHH", data, body)
+            if tag == _EXTENSIBLE and size >= 40 and body + 26 <= len(data):
+                (tag,) = struct.unpack_from("<H", data, body + 24)  # sub-format GUID
+            fmt = (tag, channels, rate, block_align, bits)
+        elif chunk_id == b"data":
+            if fmt is None:
+                raise WavError("WAV data before its format chunk")
+            end = body + size if size and body + size <= len(data) else len(data)
+            return WavLayout(*fmt, data[body:end])
+        position = body + size + (size & 1)
+    raise WavError("WAV without fmt or data chunk")
+
+
 def read_wav(data: bytes) -> WavAudio:
     """The samples of a PCM WAV (8/16/24/32-bit integer or 32/64-bit float), as int16.
 
     Plain and WAVE_FORMAT_EXTENSIBLE headers are read (sox writes the latter for 24-bit).
     """
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise WavError("not a RIFF/WAVE file")
-    fmt = None
-    frames = None
-    position = 12
-    while position + 8 <= len(data):
-        chunk_id = data[position:position + 4]
-        size = struct.unpack_from("<I", data, position + 4)[0]
-        body = data[position + 8:position + 8 + size]
-        if chunk_id == b"fmt ":
-            fmt = body
-        elif chunk_id == b"data":
-            frames = body  # a streamed WAV may claim more than there is: keep what is there
-            break
-        position += 8 + size + (size & 1)
-    if fmt is None or len(fmt) < 16 or frames is None:
-        raise WavError("WAV without fmt or data chunk")
-    tag, channels, rate, _, block_align, bits = struct.unpack_from("<HHIIHH", fmt)
-    if tag == _EXTENSIBLE and len(fmt) >= 26:
-        tag = struct.unpack_from("<H", fmt, 24)[0]  # first two bytes of the sub-format GUID
+    layout = read_wav_layout(data)
+    tag, channels, rate = layout.format_tag, layout.channels, layout.sample_rate
     if tag not in (_PCM, _FLOAT) or channels < 1 or rate < 1:
         raise WavError(f"unsupported WAV encoding (format tag {tag})")
-    width = block_align // channels if block_align else bits // 8
+    width = layout.block_align // channels if layout.block_align else layout.bits // 8
+    frames = layout.payload
     usable = len(frames) - len(frames) % (width * channels)
     return WavAudio(_to_int16(frames[:usable], width, tag == _FLOAT), rate, channels)
 

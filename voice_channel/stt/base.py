@@ -21,7 +21,7 @@ import numpy as np
 from voice_channel.stt.hints import RecognitionHint
 
 __all__ = ["SpeechRecognizer", "Transcript", "RecognitionHint", "load_model_once",
-           "cached_models", "clear_model_cache"]
+           "cached_models"]
 
 
 @dataclass(frozen=True)
@@ -131,8 +131,3 @@ def is_model_loaded(engine: str, model: str) -> bool:
 
 def cached_models() -> Tuple[Tuple[str, str], ...]:
     return tuple(_MODELS)
-
-
-def clear_model_cache() -> None:
-    """Forget every loaded model (tests; memory is freed once nothing else holds them)."""
-    _MODELS.clear()

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from voice_channel.stt.hints import normalize_words
+from spoken_french.normalize import normalize_words
 
 
 REJECTION_REASONS = ("no_speech_vad", "no_speech", "low_confidence", "repetitive",

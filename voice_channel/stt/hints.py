@@ -9,9 +9,11 @@ does not fit falls back to the free text, for the dialogue to handle.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal, Optional, Tuple, get_args
+
+from spoken_french.numbers import digits_from_speech, normalize_phone
+from spoken_french.yes_no import snap_yes_no
 
 Expected = Literal["date", "phone", "patient_id", "yes_no", "name", "free"]
 EXPECTED_KINDS: Tuple[str, ...] = get_args(Expected)
@@ -79,63 +81,9 @@ def prompting_for(hint: Optional[RecognitionHint]) -> Prompting:
 
 # --- post-processing ---------------------------------------------------------------------
 
-_FILLERS = (
-    "euh", "heu", "hum", "hmm", "mmh", "ah", "oh", "eh", "ben", "bah", "alors", "allô", "allo",
-    "merci", "merci beaucoup", "madame", "monsieur", "docteur", "svp", "stp", "bon", "bien",
-    "s'il vous plaît", "s'il te plaît", "je pense", "je crois", "eh bien", "et bien",
-)
-_YES = (
-    "oui", "ouais", "ouai", "ouaip", "ouep", "si", "d'accord", "ok", "okay", "oké", "exactement",
-    "absolument", "affirmatif", "parfait", "volontiers", "bien sûr", "tout à fait", "c'est ça",
-    "c'est bien ça", "c'est exact", "exact", "entendu", "ça marche", "très bien", "effectivement",
-    "voilà", "bien entendu", "avec plaisir", "je confirme", "confirmé", "certainement",
-    "évidemment", "carrément", "c'est parfait", "ça me va", "c'est bon", "correct",
-)
-_NO = (
-    "non", "nan", "pas du tout", "absolument pas", "surtout pas", "jamais", "pas vraiment",
-    "certainement pas", "négatif", "je ne confirme pas", "ce n'est pas ça", "c'est pas ça",
-    "pas ça", "non plus", "ça ne me va pas", "ça me va pas", "pas d'accord",
-)
-
-
-def normalize_words(text: str) -> str:
-    """Lower case, straight apostrophes, no punctuation except apostrophes and hyphens."""
-    text = unicodedata.normalize("NFC", text).lower().replace("’", "'").replace("`", "'")
-    text = re.sub(r"[^\w'\- ]+", " ", text)
-    text = re.sub(r"(?<!\w)['\-]|['\-](?!\w)", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _consume(words: list, phrases: Tuple[str, ...]) -> int:
-    """Length of the longest phrase that ``words`` starts with (0 when none)."""
-    best = 0
-    for phrase in phrases:
-        size = len(phrase.split())
-        if size > best and " ".join(words[:size]) == phrase:
-            best = size
-    return best
-
-
-def snap_yes_no(text: str) -> Optional[str]:
-    """"oui" or "non" when the answer is only a yes (or only a no), politeness aside."""
-    words = normalize_words(text).split()
-    kinds = set()
-    while words:
-        sizes = {"non": _consume(words, _NO), "oui": _consume(words, _YES),
-                 "": _consume(words, _FILLERS)}
-        kind, size = max(sizes.items(), key=lambda item: item[1])
-        if size == 0:
-            return None  # something else was said: keep the free text
-        if kind:
-            kinds.add(kind)
-        words = words[size:]
-    return kinds.pop() if len(kinds) == 1 else None
-
 
 def snap_digits(text: str, hint: RecognitionHint) -> Optional[str]:
     """The digits said, when they look like the expected phone number or patient ID."""
-    from actions.spoken_numbers import digits_from_speech, normalize_phone
-
     digits = digits_from_speech(text)
     if not digits:
         return None

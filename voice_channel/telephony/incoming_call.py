@@ -22,7 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.spoken_numbers import mask_phone
+from spoken_french.numbers import mask_phone
 from voice_channel.telephony.admission import BUSY
 from voice_channel.telephony.phone_lines import PhoneLines
 from voice_channel.telephony.stream_tickets import TICKET_PARAMETER, StreamTickets

@@ -58,7 +58,6 @@ class Playback:
         self._current: Optional[str] = None
         self.frames_sent = 0
         self.marks_sent = 0
-        self.clears_sent = 0
 
     # -- state ------------------------------------------------------------------------
 
@@ -71,10 +70,6 @@ class Playback:
         if now < self._play_end:
             return True
         return bool(self.echo_marks and self._outstanding and now < self._play_end + self.mark_grace)
-
-    @property
-    def outstanding_marks(self) -> Set[str]:
-        return set(self._outstanding)
 
     def heard(self) -> Dict[str, float]:
         """Seconds of each reply (by mark name) played so far, since the last clear;
@@ -107,7 +102,6 @@ class Playback:
     async def clear(self) -> None:
         """Barge-in: stop sending now, drop the queue, tell the far end to drop its buffer."""
         await self._stop()
-        self.clears_sent += 1
         await self._send(clear_message(self.stream_sid))
 
     async def close(self) -> None:

@@ -18,7 +18,7 @@ import asyncio
 import logging
 from typing import Awaitable, Optional, Set, TypeVar
 
-from voice_channel.stt.hints import snap_yes_no
+from spoken_french.yes_no import snap_yes_no
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from actions.spoken_numbers import mask_phone
+from spoken_french.numbers import mask_phone
 from voice_channel.telephony.twiml import transfer_twiml
 
 logger = logging.getLogger(__name__)

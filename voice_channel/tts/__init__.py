@@ -6,21 +6,22 @@
     speech.pcm, speech.sample_rate      # 16-bit mono PCM, 22050 Hz for espeak-ng
     speech.to_wav_bytes()               # a WAV for HTTP replies
 
-See ``base`` (interface, registry), ``espeak`` (default engine), ``coqui``
+See ``base`` (interface), ``registry`` (engines by name), ``espeak`` (default engine), ``coqui``
 (HTTP client and its server contract), ``spoken_text`` (text rewritten for the
 ear) and ``cache`` (LRU cache).
 """
 from voice_channel.tts.base import (
-    DEFAULT_ENGINE,
     EngineUnavailableError,
     SpeechSynthesizer,
     SynthesisError,
     SynthesisTimeoutError,
     SynthesizedSpeech,
+)
+from voice_channel.tts.registry import (
+    DEFAULT_ENGINE,
     UnknownEngineError,
     available_engines,
     create_synthesizer,
-    register_engine,
     synthesizer_from_config,
 )
 from voice_channel.tts.cache import CachedSynthesizer, CacheStats, SpeechCache
@@ -44,7 +45,6 @@ __all__ = [
     "available_engines",
     "create_synthesizer",
     "neutralize_control_characters",
-    "register_engine",
     "synthesizer_from_config",
     "to_spoken_text",
 ]

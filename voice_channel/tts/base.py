@@ -7,11 +7,7 @@ because the channel needs both a WAV for HTTP replies (``to_wav_bytes()``) and,
 for telephony, 8 kHz µ-law, which is a resampling of the samples
 (``samples()`` gives them as a NumPy ``int16`` array).
 
-Engines are chosen by name from a registry: ``create_synthesizer("espeak")``
-(the default, light, local) or ``create_synthesizer("coqui", url=...)`` (HTTP
-client to a separate Coqui TTS server); ``synthesizer_from_config({...})`` does
-the same from a mapping such as a ``credentials.yml`` section and wraps the
-engine in an LRU cache by default.
+Engines are chosen by name in :mod:`.registry`.
 
 ``synthesize`` is blocking (a subprocess or an HTTP request): from async code
 use ``await synthesizer.synthesize_async(text)``, which runs it in a thread.
@@ -19,17 +15,16 @@ use ``await synthesizer.synthesize_async(text)``, which runs it in a thread.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import io
-import struct
 import wave
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Hashable, Mapping, Optional, Tuple, Union
+from typing import Any, Hashable, Mapping
 
 import numpy as np
 
-DEFAULT_ENGINE = "espeak"
+from voice_channel.audio.wav import WavError, read_wav_layout
+
 DEFAULT_MAX_CHARS = 5000
 
 
@@ -43,10 +38,6 @@ class EngineUnavailableError(SynthesisError):
 
 class SynthesisTimeoutError(SynthesisError):
     """The engine did not answer in time."""
-
-
-class UnknownEngineError(ValueError):
-    """No engine is registered under that name."""
 
 
 @dataclass(frozen=True)
@@ -122,8 +113,12 @@ class SynthesizedSpeech:
         ``espeak-ng --stdout`` writes (0x7ffff000 as data size: the data chunk
         is taken to run to the end of the file).
         """
-        fmt, payload = _parse_wav(data)
-        format_tag, channels, sample_rate, bits = fmt
+        try:
+            layout = read_wav_layout(data)
+        except WavError as problem:
+            raise SynthesisError(str(problem)) from None
+        format_tag, channels = layout.format_tag, layout.channels
+        sample_rate, bits, payload = layout.sample_rate, layout.bits, layout.payload
         if channels < 1 or sample_rate <= 0:
             raise SynthesisError("WAV with no channel or no sample rate")
         width = bits // 8
@@ -162,32 +157,6 @@ class SynthesizedSpeech:
 
 _WAVE_FORMAT_PCM = 0x0001
 _WAVE_FORMAT_IEEE_FLOAT = 0x0003
-_WAVE_FORMAT_EXTENSIBLE = 0xFFFE
-
-
-def _parse_wav(data: bytes) -> Tuple[Tuple[int, int, int, int], bytes]:
-    """((format tag, channels, rate, bits per sample), data chunk bytes)."""
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise SynthesisError("not a RIFF/WAVE file")
-    position, fmt = 12, None
-    while position + 8 <= len(data):
-        chunk_id = data[position:position + 4]
-        (size,) = struct.unpack_from("<I", data, position + 4)
-        body = position + 8
-        if chunk_id == b"fmt ":
-            if size < 16 or body + 16 > len(data):
-                raise SynthesisError("truncated WAV format chunk")
-            tag, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", data, body)
-            if tag == _WAVE_FORMAT_EXTENSIBLE and size >= 40 and body + 26 <= len(data):
-                (tag,) = struct.unpack_from("<H", data, body + 24)  # sub-format GUID
-            fmt = (tag, channels, rate, bits)
-        elif chunk_id == b"data":
-            if fmt is None:
-                raise SynthesisError("WAV data before its format chunk")
-            end = body + size if size and body + size <= len(data) else len(data)
-            return fmt, data[body:end]
-        position = body + size + (size & 1)
-    raise SynthesisError("WAV without a data chunk")
 
 
 class SpeechSynthesizer(ABC):
@@ -244,68 +213,3 @@ def prepare_text(text: str, *, normalize: bool, max_chars: int) -> str:
     if not any(char.isalnum() for char in spoken):
         raise ValueError("nothing to say: the text has no letter or digit")
     return spoken
-
-
-# --- registry -----------------------------------------------------------------------
-
-EngineFactory = Callable[..., SpeechSynthesizer]
-
-_ENGINES: Dict[str, Union[str, EngineFactory]] = {
-    "espeak": "voice_channel.tts.espeak:EspeakSynthesizer",
-    "coqui": "voice_channel.tts.coqui:CoquiHttpSynthesizer",
-}
-
-
-def register_engine(name: str, factory: EngineFactory) -> None:
-    """Make ``create_synthesizer(name, **options)`` call ``factory(**options)``."""
-    _ENGINES[name.strip().lower()] = factory
-
-
-def available_engines() -> Tuple[str, ...]:
-    return tuple(sorted(_ENGINES))
-
-
-def _resolve(name: str) -> EngineFactory:
-    key = (name or DEFAULT_ENGINE).strip().lower()
-    try:
-        target = _ENGINES[key]
-    except KeyError:
-        raise UnknownEngineError(
-            f"unknown text-to-speech engine {name!r}; known: {', '.join(available_engines())}"
-        ) from None
-    if isinstance(target, str):
-        module, attribute = target.split(":")
-        target = getattr(importlib.import_module(module), attribute)
-    return target
-
-
-def create_synthesizer(name: Optional[str] = None, **options: Any) -> SpeechSynthesizer:
-    """The engine registered as ``name`` (default "espeak"), built with ``options``."""
-    factory = _resolve(name or DEFAULT_ENGINE)
-    try:
-        return factory(**options)
-    except TypeError as error:
-        raise ValueError(f"invalid options for text-to-speech engine {name!r}: {error}") from error
-
-
-def synthesizer_from_config(config: Optional[Mapping[str, Any]] = None) -> SpeechSynthesizer:
-    """From a mapping such as a ``credentials.yml`` section::
-
-        engine: espeak          # or coqui; default espeak
-        voice: fr               # any other key is an option of the engine
-        cache:                  # true (default), false, or the bounds:
-          max_entries: 256
-          max_bytes: 33554432
-
-    The engine is wrapped in a ``CachedSynthesizer`` unless ``cache: false``.
-    """
-    options = dict(config or {})
-    engine = options.pop("engine", None) or DEFAULT_ENGINE
-    cache = options.pop("cache", True)
-    synthesizer = create_synthesizer(engine, **options)
-    if cache is False or cache is None:
-        return synthesizer
-    from voice_channel.tts.cache import CachedSynthesizer
-
-    bounds = dict(cache) if isinstance(cache, Mapping) else {}
-    return CachedSynthesizer(synthesizer, **bounds)

@@ -46,21 +46,6 @@ class SpeechCache:
         self._lock = threading.Lock()
         self._pending: Dict[Hashable, Future] = {}
 
-    def get(self, key: Hashable) -> Optional[SynthesizedSpeech]:
-        with self._lock:
-            speech = self._entries.get(key)
-            if speech is None:
-                self._misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self._hits += 1
-            return speech
-
-    def put(self, key: Hashable, speech: SynthesizedSpeech) -> bool:
-        """Store ``speech``; False when it alone is larger than ``max_bytes``."""
-        with self._lock:
-            return self._put_locked(key, speech)
-
     def _put_locked(self, key: Hashable, speech: SynthesizedSpeech) -> bool:
         if speech.nbytes > self.max_bytes:
             return False

@@ -2,7 +2,7 @@
 
 The bot already writes for the ear ("le mardi 1er décembre à 10 heures 30",
 "téléphone 06 12 34 56 78", "dossier 4 8 2 9 1 3", see
-``actions/spoken_french.py``). Each rule below fixes something that
+``spoken_french/say.py``). Each rule below fixes something that
 espeak-ng 1.51 (voice ``fr``) was seen to get wrong with ``espeak-ng -q --ipa``;
 what it already reads right is left alone:
 

@@ -31,7 +31,8 @@ import re
 import phonenumbers
 from text_to_num import alpha2digit
 
-_HESITATIONS = re.compile(r"\b(?:e+u+h+|h+e+u+|h+u+m+|h*m{2,}|mmh+|bah|ben)\b")
+from spoken_french.hesitations import IN_NUMBERS
+
 _DIGIT_WORDS = {
     "zéro": "0", "un": "1", "une": "1", "deux": "2", "trois": "3", "quatre": "4",
     "cinq": "5", "six": "6", "sept": "7", "huit": "8", "neuf": "9",
@@ -138,7 +139,7 @@ def _prepare(text: str) -> str:
     text = text.lower().replace("’", "'")
     text = re.sub(r"\bzero\b", "zéro", text)
     text = re.sub(r"[-‐‑–]", " ", text)
-    text = _HESITATIONS.sub(" ", text)
+    text = IN_NUMBERS.sub(" ", text)
     text = re.sub(r"\bvingts\b", "vingts ,", text)
     return _REPEAT.sub(_expand_repeat, text)
 

@@ -1,0 +1,110 @@
+"""The voice channel's import graph: it never loads the actions package, and has no cycle.
+
+The Rasa server process serves ``voice_channel``; the action server runs ``actions``.
+What both need of French lives in ``spoken_french``, which imports neither. Every
+import is read with ``ast`` (also those inside functions), so a lazy import cannot
+hide a cycle or a reach into ``actions``.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Dict, List, Set
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> Set[str]:
+    """Every module ``path`` imports, anywhere in the file, as absolute dotted names."""
+    package = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    found: Set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package[:len(package) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _graph(package: str) -> Dict[str, Set[str]]:
+    """Module → the modules of ``package`` it imports (a package counts as its __init__)."""
+    files = {_module_name(p): p for p in (ROOT / package).rglob("*.py")}
+    return {name: {target for target in _imports(path) if target in files and target != name}
+            for name, path in files.items()}
+
+
+def _cycle(graph: Dict[str, Set[str]]) -> List[str]:
+    """One import cycle of ``graph`` ([] when there is none). Imports of a package's own
+    ``__init__`` by its submodules are left out: Python resolves them without a cycle."""
+    state: Dict[str, int] = {}
+    stack: List[str] = []
+
+    def visit(node: str) -> List[str]:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if node.startswith(target + "."):  # a submodule importing its package
+                continue
+            if state.get(target) == 1:
+                return stack[stack.index(target):] + [target]
+            if target not in state:
+                found = visit(target)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node)
+            if found:
+                return found
+    return []
+
+
+@pytest.mark.parametrize("package", ["voice_channel", "spoken_french"])
+def test_never_imports_the_actions_package(package):
+    offenders = sorted(
+        f"{_module_name(path)} imports {target}"
+        for path in (ROOT / package).rglob("*.py")
+        for target in _imports(path)
+        if target == "actions" or target.startswith("actions.")
+    )
+    assert offenders == []
+
+
+def test_spoken_french_imports_neither_side():
+    offenders = sorted(
+        f"{_module_name(path)} imports {target}"
+        for path in (ROOT / "spoken_french").rglob("*.py")
+        for target in _imports(path)
+        if target.split(".")[0] in ("actions", "voice_channel", "rasa", "rasa_sdk")
+    )
+    assert offenders == []
+
+
+@pytest.mark.parametrize("package", ["voice_channel", "spoken_french"])
+def test_no_import_cycle(package):
+    assert _cycle(_graph(package)) == []
+
+
+def test_the_cycle_check_sees_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) == []
