@@ -114,7 +114,7 @@ PHRASES = tuple({s.what for s in booking_steps("0", "0") if s.kind == "say"}
 # --- one call -------------------------------------------------------------------------
 
 @dataclass
-class TurnResult:
+class TurnOutcome:
     step: str
     kind: str  # "greeting", "speech" or "dtmf"
     outcome: str  # ok, reprompt, unexpected, unanswered, conflict
@@ -129,7 +129,7 @@ class CallResult:
     caller: int
     patient_id: str
     phone: str
-    turns: List[TurnResult] = field(default_factory=list)
+    turns: List[TurnOutcome] = field(default_factory=list)
     completed: bool = False  # the script reached "C'est noté"
     booked: Optional[bool] = None  # the row is in the database
     error: Optional[str] = None
@@ -154,7 +154,7 @@ def classify(step: Step, texts: Sequence[str]) -> str:
 
 
 async def one_turn(call: SimulatedCaller, step: Step, audio: Dict[str, np.ndarray],
-                   timeout: float) -> TurnResult:
+                   timeout: float) -> TurnOutcome:
     if step.kind == "say":
         await call.say(audio[step.what], label=step.what)
     else:
@@ -167,7 +167,7 @@ async def one_turn(call: SimulatedCaller, step: Step, audio: Dict[str, np.ndarra
     else:
         outcome = classify(step, reply.texts)
     latency = reply.latency
-    return TurnResult(step.name, "speech" if step.kind == "say" else "dtmf", outcome,
+    return TurnOutcome(step.name, "speech" if step.kind == "say" else "dtmf", outcome,
                       None if latency is None else round(latency * 1000, 1),
                       list(reply.texts), list(reply.transcripts), round(reply.audio_seconds, 2))
 
@@ -194,11 +194,11 @@ async def booking_call(url: str, run: int, index: int, audio: Dict[str, np.ndarr
                 outcome = "ok" if GREETING.search(greeting.text) else "unexpected"
             except BotSilent as silent:
                 greeting, outcome = silent.reply, "unanswered"  # type: ignore[attr-defined]
-            result.turns.append(TurnResult("greeting", "greeting", outcome, None,
+            result.turns.append(TurnOutcome("greeting", "greeting", outcome, None,
                                            list(greeting.texts), [],
                                            round(greeting.audio_seconds, 2)))
             plan = booking_steps(patient_id, phone)
-            last: Optional[TurnResult] = None
+            last: Optional[TurnOutcome] = None
             conflicts = 0
             while plan:
                 step = plan.pop(0)

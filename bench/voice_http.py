@@ -60,7 +60,7 @@ from bench.duckling import percentile  # noqa: E402
 from voice_channel.audio.decode import decode_audio  # noqa: E402
 from voice_channel.audio.pcm import SAMPLE_RATE  # noqa: E402
 from voice_channel.audio.wav import encode_wav, read_wav  # noqa: E402
-from voice_channel.dialogue_hint import hint_from_tracker  # noqa: E402
+from voice_channel.dialogue.hint import hint_from_tracker  # noqa: E402
 from spoken_french.normalize import normalize_words  # noqa: E402
 from voice_channel.stt.hints import Prompting, RecognitionHint  # noqa: E402
 

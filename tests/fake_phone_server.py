@@ -26,11 +26,13 @@ from voice_channel.telephony.media_streams import (
     ProtocolError,
     Start,
     Stop,
+    parse_message,
+)
+from voice_channel.telephony.outbound_frames import (
     audio_frames,
     clear_message,
     mark_message,
     media_message,
-    parse_message,
 )
 from voice_channel.telephony.stream_audio import InboundAudio
 

@@ -51,8 +51,8 @@ from voice_channel.telephony.media_streams import (
     L16_16K,
     MULAW_8K,
     MediaFormat,
-    audio_frames,
 )
+from voice_channel.telephony.outbound_frames import audio_frames
 from voice_channel.telephony.mulaw import mulaw_decode, mulaw_encode, resample
 
 FRAME_S = FRAME_MS / 1000

@@ -19,7 +19,7 @@ from voice_channel.telephony.incoming_call import TwilioLineSettings, add_incomi
 from voice_channel.telephony.media_streams import MULAW_8K, Start
 from voice_channel.telephony.phone_lines import PhoneLines
 from voice_channel.telephony.stream_tickets import StreamTickets
-from voice_channel.phone_line import stream_admission
+from voice_channel.telephony.phone_routes import stream_admission
 from tests.stack import free_port
 
 CALLER = "+33612345678"
@@ -284,7 +284,7 @@ async def test_the_ticket_route_refuses_a_burst_from_one_address(asgi):
 
 @pytest.mark.asyncio
 async def test_a_turn_rasa_answers_with_nothing_is_never_silent(asgi, monkeypatch):
-    from voice_channel.never_silent import NOTHING_TO_SAY
+    from voice_channel.turn_core import NOTHING_TO_SAY
 
     async def says_nothing(message) -> None:
         return None

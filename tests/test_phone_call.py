@@ -23,12 +23,14 @@ import pytest
 
 from tests.audio_fixtures import CALLER_RATE, require_caller_voice, silence, speech_16k
 from voice_channel.stt.hints import RecognitionHint
-from voice_channel.telephony.clock import Clock, FastClock
+from voice_channel.call.clock import Clock, FastClock
 from voice_channel.telephony.mulaw import mulaw_encode, resample
-from voice_channel.telephony.phone_call import (
-    GOODBYE, KEYPAD_OFFER, SESSION_START, STILL_THERE, PhoneCall, PhoneCallSettings,
-)
-from voice_channel.speech_turn import NOT_HEARD
+from voice_channel.call.keypad import KEYPAD_OFFER
+from voice_channel.call.settings import PhoneCallSettings
+from voice_channel.call.silence import GOODBYE, STILL_THERE
+from voice_channel.dialogue.conversation import SESSION_START
+from voice_channel.telephony.phone_call import PhoneCall
+from voice_channel.turn_core import NOT_HEARD
 from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.asyncio
@@ -217,7 +219,7 @@ def fast(**overrides) -> PhoneCallSettings:
 # -- the happy path ---------------------------------------------------------------------------
 
 async def test_greeting_and_a_spoken_turn_in_real_time(whisper, espeak, caplog):
-    caplog.set_level(logging.INFO, "voice_channel.telephony")
+    caplog.set_level(logging.INFO, "voice_channel")
     dialogue = ScriptedDialogue(lambda text: [{"text": "Bonjour."}] if text == "/greet"
                                 else [{"text": "Pour quel jour ?"}])
     clock = Clock()
@@ -382,7 +384,7 @@ async def test_transfer(whisper, espeak, with_twilio):
 # -- bad input ----------------------------------------------------------------------------------
 
 async def test_bad_frames_are_logged_and_the_call_goes_on(whisper, espeak, caplog):
-    caplog.set_level(logging.INFO, "voice_channel.telephony")
+    caplog.set_level(logging.INFO, "voice_channel")
     dialogue = ScriptedDialogue(lambda text: [{"text": "Bonjour."}] if text == "/greet"
                                 else [{"text": "Bien noté."}])
     clock = FastClock(4)

@@ -22,7 +22,7 @@ from tests.test_phone_call import (  # noqa: F401  (fixtures)
     Line, ScriptedDialogue, espeak, fast, run_call, whisper,
 )
 from voice_channel.telephony.admission import BUSY, Admission
-from voice_channel.telephony.clock import FastClock
+from voice_channel.call.clock import FastClock
 from voice_channel.telephony.media_streams import Start
 from voice_channel.telephony.phone_call import PhoneCall
 
@@ -56,7 +56,7 @@ async def until_ended(line: Line, call: PhoneCall) -> None:
 
 async def test_a_refused_stream_is_closed_1008_and_never_reaches_the_dialogue(whisper, espeak,
                                                                                caplog):
-    caplog.set_level(logging.INFO, "voice_channel.telephony")
+    caplog.set_level(logging.INFO, "voice_channel")
     admit = Admit(Admission.refuse("no valid ticket"))
     dialogue = ScriptedDialogue()
     call = PhoneCall(whisper, espeak, dialogue, fast(), clock=FastClock(5), admit=admit)
@@ -155,7 +155,7 @@ async def test_no_start_in_time_closes_1008(whisper, espeak):
 
 async def test_a_stream_faster_than_real_time_is_closed_but_a_real_time_one_is_not(whisper, espeak,
                                                                                    caplog):
-    caplog.set_level(logging.INFO, "voice_channel.telephony")
+    caplog.set_level(logging.INFO, "voice_channel")
     settings = fast(max_audio_ahead_seconds=2.0)
 
     # a real-time client, for longer than the margin: unaffected
@@ -190,10 +190,10 @@ async def test_a_stream_faster_than_real_time_is_closed_but_a_real_time_one_is_n
 # -- the recognition queue ------------------------------------------------------------------------
 
 async def test_a_turn_that_cannot_wait_for_recognition_is_asked_again(whisper, espeak, caplog):
-    from voice_channel.telephony.recognition_queue import RecognitionQueue
-    from voice_channel.telephony.phone_call import RECOGNITION_BUSY
+    from voice_channel.listening.recognition_queue import RecognitionQueue
+    from voice_channel.call.worker import RECOGNITION_BUSY
 
-    caplog.set_level(logging.INFO, "voice_channel.telephony")
+    caplog.set_level(logging.INFO, "voice_channel")
     queue = RecognitionQueue(max_concurrent=1, max_waiting=0)
     other_call = threading.Event()  # another call's recognition holds the only slot
     holding = asyncio.ensure_future(queue.run(other_call.wait, 60))
@@ -236,9 +236,9 @@ def hanging_after_greeting(released: asyncio.Event):
 
 async def test_a_hanging_dialogue_is_apologised_for_and_yes_transfers_to_reception(whisper, espeak,
                                                                                    caplog):
-    from voice_channel.telephony.slow_dialogue import SLOW_OFFER, TO_RECEPTION
+    from voice_channel.call.reception_offer import SLOW_OFFER, TO_RECEPTION
 
-    caplog.set_level(logging.INFO, "voice_channel.telephony")
+    caplog.set_level(logging.INFO, "voice_channel")
     released = asyncio.Event()
     transfers = []
 
@@ -278,7 +278,7 @@ async def test_a_hanging_dialogue_is_apologised_for_and_yes_transfers_to_recepti
 
 
 async def test_a_hanging_dialogue_then_no_says_goodbye(whisper, espeak):
-    from voice_channel.telephony.slow_dialogue import DECLINED, SLOW_OFFER
+    from voice_channel.call.reception_offer import DECLINED, SLOW_OFFER
 
     released = asyncio.Event()
     dialogue = ScriptedDialogue(hanging_after_greeting(released))
@@ -306,7 +306,7 @@ async def test_a_hanging_dialogue_then_no_says_goodbye(whisper, espeak):
 
 
 async def test_a_hanging_greeting_without_a_fallback_number_asks_to_call_back(whisper, espeak):
-    from voice_channel.telephony.slow_dialogue import SLOW_CALL_BACK
+    from voice_channel.call.reception_offer import SLOW_CALL_BACK
 
     released = asyncio.Event()
 
@@ -343,7 +343,7 @@ async def test_the_session_is_closed_when_the_caller_hangs_up(whisper, espeak):
 
 
 async def test_a_hanging_dialogue_does_not_hang_the_end_of_the_call(whisper, espeak, caplog):
-    caplog.set_level(logging.INFO, "voice_channel.telephony")
+    caplog.set_level(logging.INFO, "voice_channel")
     released = asyncio.Event()
 
     class Stuck(ScriptedDialogue):
@@ -398,7 +398,7 @@ async def test_the_dialogues_goodbye_is_heard_then_the_call_ends(whisper, espeak
 
 
 async def test_a_turn_the_dialogue_answers_with_nothing_says_what_it_can_do(whisper, espeak):
-    from voice_channel.never_silent import NOTHING_TO_SAY
+    from voice_channel.turn_core import NOTHING_TO_SAY
 
     dialogue = ScriptedDialogue(lambda text: [] if dialogue.said[1:] else [{"text": "Bonjour."}])
     call = PhoneCall(whisper, espeak, dialogue, fast(), clock=FastClock(4))

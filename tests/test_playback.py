@@ -8,7 +8,7 @@ from typing import List
 import numpy as np
 import pytest
 
-from voice_channel.telephony.clock import FastClock
+from voice_channel.call.clock import FastClock
 from voice_channel.telephony.media_streams import MULAW_8K
 from voice_channel.telephony.playback import Playback
 

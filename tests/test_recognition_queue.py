@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from voice_channel.telephony.recognition_queue import (
+from voice_channel.listening.recognition_queue import (
     RecognitionBusy, RecognitionQueue, default_recognition_queue,
 )
 

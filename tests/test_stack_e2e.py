@@ -25,7 +25,7 @@ from spoken_french.say import say_date, say_time
 from tests.audio_fixtures import CALLER_RATE, espeak_wav, require_caller_voice
 from tests.phone_caller import SimulatedCaller
 from voice_channel.audio.wav import encode_wav
-from voice_channel.speech_turn import NOT_HEARD
+from voice_channel.turn_core import NOT_HEARD
 from tests.stack import Stack, alive, port_is_open, running_stack
 
 pytestmark = pytest.mark.e2e

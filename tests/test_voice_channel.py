@@ -8,7 +8,7 @@ import pytest
 from sanic import Sanic
 
 from voice_channel.channel import InvalidVoiceConfig, VoiceInput, VoiceSettings
-from voice_channel.dialogue_hint import hint_from_tracker
+from voice_channel.dialogue.hint import hint_from_tracker
 
 
 def test_channel_is_named_voice_and_reads_its_settings():

@@ -23,7 +23,7 @@ from tests.audio_fixtures import SAMPLE_RATE, silence, speech_16k
 from tests.browser import launch_chromium, require_chromium
 from tests.stack import PROJECT_ROOT, running_stack
 from voice_channel.audio.wav import encode_wav
-from voice_channel.speech_turn import NOT_HEARD
+from voice_channel.turn_core import NOT_HEARD
 
 pytestmark = pytest.mark.e2e
 

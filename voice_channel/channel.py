@@ -12,7 +12,7 @@ Routes:
   need no token, so the page can load; it sends ``?token=`` from its own address to
   the routes above as ``Authorization: Bearer``.
 - ``POST /twilio/incoming``, ``POST /stream/ticket`` and ``WebSocket /stream``: the
-  phone line (see :mod:`voice_channel.phone_line`).
+  phone line (see :mod:`voice_channel.telephony.phone_routes`).
 
 Safety: with a ``token``, ``/webhook`` and ``/audio`` want ``Authorization: Bearer``
 (``?token=`` only on the WebSocket and the page, which cannot send headers), checked
@@ -35,27 +35,27 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.shared.core.trackers import EventVerbosity
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from voice_channel.audio.decode import AudioTooLarge, AudioTooLong, UnsupportedAudio
-from voice_channel.clinic_facts import patient_id_digits
-from voice_channel.dialogue_hint import hint_from_tracker
-from voice_channel.phone_line import add_phone_routes
+from voice_channel.dialogue.hint import hint_from_tracker_store
+from voice_channel.dialogue.rasa import ask_rasa_through
+from voice_channel.telephony.phone_routes import add_phone_routes
 from voice_channel.speech_turn import SpeechTurn
-from voice_channel.dialogue_deadline import (
+from voice_channel.stt.hints import RecognitionHint
+from voice_channel.dialogue.deadline import (
     DEFAULT_TIMEOUT_S, ask_within, reception_phone,
 )
 from voice_channel.http_requests import (
     BodyTooLarge, bearer_token, error, read_body, read_text_turn, token_matches,
 )
 from voice_channel.telephony.incoming_call import TwilioLineSettings
-from voice_channel.telephony.phone_call import PhoneCallSettings
+from voice_channel.call.settings import PhoneCallSettings
 from voice_channel.telephony.phone_lines import DEFAULT_MAX_CALLS, PhoneLines
 from voice_channel.telephony.stream_tickets import StreamTickets
 from voice_channel.web_client import PAGE, web_file_response
@@ -194,14 +194,6 @@ class VoiceInput(RestInput):
             app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE,
                                               settings.max_request_bytes)
 
-        async def ask_rasa(sender: str, text: str, metadata: Optional[Dict] = None) -> List[Dict]:
-            """The phone's dialogue: the call bounds the wait itself."""
-            collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
-            )
-            return collector.messages
-
         def web_turns(request: Request) -> Callable[[str, str], Awaitable[List[Dict]]]:
             """Rasa for the HTTP routes: ``web:`` ids, the channel's metadata, a deadline."""
             metadata = {"caller_key": self.tickets.caller_key("web", _client_address(request))}
@@ -282,7 +274,7 @@ class VoiceInput(RestInput):
         add_phone_routes(
             blueprint,
             engines=self.speech_turn,
-            ask_rasa=ask_rasa,
+            ask_rasa=ask_rasa_through(on_new_message, self.name()),  # the call bounds the wait
             hint_for=self._hint_for,
             twilio=TwilioLineSettings(auth_token=auth_token, public_url=self.settings.public_url),
             account_sid=account_sid,
@@ -295,23 +287,9 @@ class VoiceInput(RestInput):
         )
         return blueprint
 
-    async def _hint_for(self, request: Request, sender: str):
+    async def _hint_for(self, request: Request, sender: str) -> RecognitionHint:
         """What the bot has just asked this caller, for the recognizer."""
-        tracker = None
-        agent = getattr(request.app.ctx, "agent", None)
-        if agent is not None and agent.tracker_store is not None:
-            try:
-                tracker = await agent.tracker_store.retrieve(sender)
-            except Exception:  # a hint is a bonus: never fail the turn for it
-                logger.exception("could not read the conversation for a recognition hint")
-        state = (
-            tracker.current_state(EventVerbosity.AFTER_RESTART)
-            if tracker is not None
-            else {"slots": {}, "events": []}
-        )
-        return hint_from_tracker(
-            state.get("slots") or {}, state.get("events") or [], patient_id_digits()
-        )
+        return await hint_from_tracker_store(getattr(request.app.ctx, "agent", None), sender)
 
 
 def _client_address(request: Request) -> str:

@@ -1,9 +1,9 @@
-"""One spoken turn: audio in → transcript → Rasa → replies → speech out.
+"""One spoken turn over HTTP (``/audio``): audio file in → transcript → Rasa → one WAV out.
 
-The stages are separate and timed: decoding, recognition (in a worker
-thread, the model loaded once per process), the dialogue, synthesis. A
-transcript the recognizer does not trust never reaches Rasa: the caller hears
-a re-prompt instead.
+The stages are separate and timed: decoding, recognition (in a worker thread, the
+model loaded once per process), the dialogue, synthesis. The turn's rules (an
+untrusted transcript gets :data:`~voice_channel.turn_core.NOT_HEARD`, the texts to
+speak) are :mod:`voice_channel.turn_core`'s, the same as a phone call's.
 """
 from __future__ import annotations
 
@@ -19,18 +19,20 @@ from voice_channel.audio.wav import concat_wav
 from voice_channel.stt.base import SpeechRecognizer
 from voice_channel.stt.hints import RecognitionHint
 from voice_channel.tts.base import SpeechSynthesizer
+from voice_channel.turn_core import NOT_HEARD, texts_to_say, usable_text
 
 logger = logging.getLogger(__name__)
 
-NOT_HEARD = "Je ne vous ai pas entendu. Pouvez-vous répéter, s'il vous plaît ?"
 MIME_WAV = "audio/wav"
 
-# Sends a text to Rasa for ``sender`` and returns the bot's messages.
-AskRasa = Callable[[str, str], Awaitable[List[Dict[str, Any]]]]
+# The web turn's dialogue: the bot's messages for (sender, text), under the route's deadline.
+WebTurn = Callable[[str, str], Awaitable[List[Dict[str, Any]]]]
 
 
 @dataclass
 class TurnResult:
+    """What ``/audio`` answers: the transcript, the replies and their speech, timed."""
+
     transcript: str
     messages: List[Dict[str, Any]]
     audio_wav: Optional[bytes]
@@ -71,7 +73,7 @@ class SpeechTurn:
         self.max_seconds = max_seconds
 
     async def run(
-        self, sender: str, audio: bytes, hint: RecognitionHint, ask_rasa: AskRasa
+        self, sender: str, audio: bytes, hint: RecognitionHint, ask_rasa: WebTurn
     ) -> TurnResult:
         """Raises ``AudioError`` subclasses for unusable uploads."""
         timings: Dict[str, float] = {}
@@ -84,22 +86,23 @@ class SpeechTurn:
         started = time.perf_counter()
         transcript = await asyncio.to_thread(self.recognizer.transcribe, decoded.samples, hint)
         timings["stt"] = time.perf_counter() - started
-        if not transcript.accepted:
+        text = usable_text(transcript)
+        if text is None:
             logger.info("no usable speech (%s)", transcript.rejected_reason or "empty")
             messages = [{"recipient_id": sender, "text": NOT_HEARD}]
             wav = await self.speak(messages, timings)
             return TurnResult("", messages, wav, timings, transcript.rejected_reason or "no_speech")
 
         started = time.perf_counter()
-        messages = await ask_rasa(sender, transcript.text)
+        messages = await ask_rasa(sender, text)
         timings["rasa"] = time.perf_counter() - started
         wav = await self.speak(messages, timings)
-        return TurnResult(transcript.text, messages, wav, timings)
+        return TurnResult(text, messages, wav, timings)
 
     async def speak(self, messages: List[Dict[str, Any]], timings: Dict[str, float]) -> Optional[bytes]:
         """All the replies' texts spoken in one WAV (None when there is nothing to say)."""
         started = time.perf_counter()
-        texts = [m["text"] for m in messages if m.get("text")]
+        texts = texts_to_say(messages)
         if not texts:
             return None
         speeches = [await self.synthesizer.synthesize_async(t) for t in texts]

@@ -22,7 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from voice_channel.dialogue_deadline import DEFAULT_TIMEOUT_S, ask_within
+from voice_channel.dialogue.deadline import DEFAULT_TIMEOUT_S, ask_within
 from voice_channel.http_requests import bearer_token, error, read_text_turn, token_matches
 
 logger = logging.getLogger(__name__)

@@ -1,12 +1,32 @@
-"""The phone line: Twilio Media Streams over WebSocket, without the channel wiring.
+"""The phone line's transport: Twilio Media Streams over WebSocket, and its routes.
 
+The protocol, as data:
+
+* :mod:`.media_streams`: the WebSocket protocol's formats and inbound events;
+* :mod:`.outbound_frames`: the frames we send (the only place stream JSON is written);
+* :mod:`.stream_options`: what a client asks in ``start``'s custom parameters;
 * :mod:`.mulaw`: G.711 µ-law codec and 8 kHz ↔ 16 kHz streaming resampling;
-* :mod:`.media_streams`: the WebSocket protocol as typed events and outbound frames;
 * :mod:`.stream_audio`: a call's payloads to 16 kHz PCM, a reply to the stream's format;
 * :mod:`.twiml`: the TwiML answering a call, the transfer TwiML, public URLs;
-* :mod:`.twilio_signature`: ``X-Twilio-Signature`` checks;
-* :mod:`.transfer`: redirect a live call to the reception (REST API);
-* :mod:`.incoming_call`: the ``POST /twilio/incoming`` route for a Sanic blueprint.
+* :mod:`.twilio_signature`: ``X-Twilio-Signature`` checks.
+
+A stream, served:
+
+* :mod:`.phone_call`: one stream as one call (reads, dispatches, writes; the call's
+  logic is :mod:`voice_channel.call`);
+* :mod:`.frame_reader`: frames in, with an idle deadline and a budget for bad ones;
+* :mod:`.playback`: the bot's audio paced out as ``media`` frames, ``mark`` and ``clear``;
+* :mod:`.realtime_guard`: caller audio may not run ahead of the clock;
+* :mod:`.admission`: whether a stream may become a call, and the close codes;
+* :mod:`.handover`: a transfer to a person (Twilio's REST API or a ``transfer`` frame);
+* :mod:`.transfer`: redirect a live call through Twilio's REST API.
+
+The routes, added to the voice channel's blueprint:
+
+* :mod:`.incoming_call`: ``POST /twilio/incoming`` (TwiML);
+* :mod:`.phone_routes`: the ticket route and the ``/stream`` WebSocket;
+* :mod:`.stream_tickets`: one-call tickets and opaque conversation ids;
+* :mod:`.phone_lines`: how many calls the process takes at once.
 
 Modules are imported one by one (``from voice_channel.telephony.mulaw import …``),
 so using the codec does not load ``twilio`` or Sanic.

@@ -26,6 +26,13 @@ CLOSE_NORMAL = 1000
 CLOSE_POLICY_VIOLATION = 1008  # refused: no proof of origin, too fast, no start in time
 CLOSE_TRY_AGAIN_LATER = 1013  # every line is taken
 CLOSE_INTERNAL_ERROR = 1011  # the admission check itself failed (a bug), or the call did
+# How the transport is closed after each end reason of a call (CLOSE_NORMAL for the others).
+CLOSE_CODES = {
+    "refused": CLOSE_POLICY_VIOLATION, "bad_start": CLOSE_POLICY_VIOLATION,
+    "no_start": CLOSE_POLICY_VIOLATION, "faster_than_real_time": CLOSE_POLICY_VIOLATION,
+    "protocol_errors": CLOSE_POLICY_VIOLATION, "busy": CLOSE_TRY_AGAIN_LATER,
+    "error": CLOSE_INTERNAL_ERROR,
+}
 
 BUSY = "Toutes nos lignes sont occupées. Merci de rappeler dans quelques minutes. Au revoir."
 

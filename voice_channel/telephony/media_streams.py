@@ -1,4 +1,4 @@
-"""The Twilio Media Streams WebSocket protocol, as data (no I/O).
+"""The Twilio Media Streams WebSocket protocol, as data (no I/O): formats, inbound events.
 
 Twilio sends JSON text frames (twilio.com/docs/voice/media-streams/websocket-messages):
 ``connected``, then ``start`` (stream and call SIDs, custom ``<Parameter>``s, the
@@ -8,7 +8,7 @@ On a ``<Connect><Stream>`` stream we send back ``media`` (base64 8 kHz µ-law, n
 file header), ``mark`` and ``clear`` (drop the audio not played yet: barge-in).
 
 :func:`parse_message` turns one inbound frame into a typed event and raises
-:class:`ProtocolError` for anything else; the builders make outbound frames.
+:class:`ProtocolError` for anything else; :mod:`.outbound_frames` makes the frames we send.
 
 Besides Twilio's ``audio/x-mulaw`` at 8000 Hz, a client of our own may announce
 ``audio/x-l16`` at 16000 Hz in ``start.mediaFormat``: its payloads are then signed
@@ -22,7 +22,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 MAX_MESSAGE_BYTES = 64 * 1024  # Twilio's frames are ~300 bytes; 64 KiB is ~2 s of L16
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
@@ -312,50 +312,3 @@ def _optional_int(container: Dict[str, Any], key: str, event: str) -> Optional[i
     if container.get(key) is None:
         return None
     return _required_int(container, key, event)
-
-
-# -- outbound frames ---------------------------------------------------------------
-
-def media_message(stream_sid: str, audio: bytes) -> str:
-    """A ``media`` frame playing ``audio`` (8 kHz µ-law for Twilio, no file header)."""
-    _check_sid(stream_sid)
-    payload = base64.b64encode(bytes(audio)).decode("ascii")
-    return json.dumps({"event": "media", "streamSid": stream_sid, "media": {"payload": payload}})
-
-
-def mark_message(stream_sid: str, name: str) -> str:
-    """A ``mark`` frame: Twilio echoes it once the audio sent before it has played."""
-    _check_sid(stream_sid)
-    if not isinstance(name, str) or not name:
-        raise ValueError("a mark needs a non-empty name")
-    return json.dumps({"event": "mark", "streamSid": stream_sid, "mark": {"name": name}})
-
-
-def clear_message(stream_sid: str) -> str:
-    """A ``clear`` frame: drop the audio not played yet (Twilio then echoes pending marks)."""
-    _check_sid(stream_sid)
-    return json.dumps({"event": "clear", "streamSid": stream_sid})
-
-
-def _check_sid(stream_sid: str) -> None:
-    if not isinstance(stream_sid, str) or not stream_sid:
-        raise ValueError("a streamSid is required")
-
-
-def audio_frames(audio: bytes, media_format: MediaFormat = MULAW_8K, *,
-                 frame_ms: int = FRAME_MS, pad_last: bool = True) -> Iterator[bytes]:
-    """``audio`` (already in ``media_format``) cut into ``frame_ms`` frames for pacing.
-
-    The last frame is padded with silence to full length unless ``pad_last`` is False.
-    """
-    size = media_format.frame_bytes(frame_ms)
-    if size <= 0:
-        raise ValueError("frame_ms is too short for one sample")
-    data = bytes(audio)
-    if len(data) % (media_format.bytes_per_sample * media_format.channels):
-        raise ValueError("audio does not hold whole samples")
-    for offset in range(0, len(data), size):
-        frame = data[offset:offset + size]
-        if pad_last and len(frame) < size:
-            frame += bytes([media_format.silence_byte]) * (size - len(frame))
-        yield frame

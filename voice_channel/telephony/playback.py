@@ -22,9 +22,13 @@ from typing import Awaitable, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 import numpy as np
 
-from voice_channel.telephony.clock import Clock
-from voice_channel.telephony.media_streams import (
-    FRAME_MS, MediaFormat, audio_frames, clear_message, mark_message, media_message,
+from voice_channel.call.clock import Clock
+from voice_channel.telephony.media_streams import FRAME_MS, MediaFormat
+from voice_channel.telephony.outbound_frames import (
+    audio_frames,
+    clear_message,
+    mark_message,
+    media_message,
 )
 from voice_channel.telephony.stream_audio import encode_for_stream
 
@@ -170,3 +174,17 @@ class Playback:
             self._play_end = self._next_due
             if self._current is not None:
                 self._timeline[self._current][1] = self._next_due
+
+
+async def play_to_the_end(text: str, synthesizer, playback: Playback, mark_grace: float,
+                          clock: Clock, call_sid: Optional[str]) -> None:
+    """Speak ``text`` and wait until it is played, but never much longer than it lasts
+    (a message before the stream is closed: the busy line)."""
+    try:
+        speech = await synthesizer.synthesize_async(text)
+        samples = speech.samples()
+        playback.enqueue(samples, speech.sample_rate)
+        seconds = len(samples) / speech.sample_rate + mark_grace
+        await asyncio.wait_for(playback.drain(), clock.real_seconds(seconds) + 2.0)
+    except asyncio.TimeoutError:
+        logger.info("call %s: the message was not played in time", call_sid)

@@ -9,7 +9,7 @@ is not a phone line. One integer and one subtraction per frame, nothing allocate
 """
 from __future__ import annotations
 
-from voice_channel.telephony.clock import Clock
+from voice_channel.call.clock import Clock
 from voice_channel.telephony.media_streams import MediaFormat
 
 

@@ -4,7 +4,7 @@
   recognizers (µ-law is decoded, then upsampled with carried state, so 20 ms frames
   join without clicks).
 * :func:`encode_for_stream`: one spoken reply (``int16`` at the speech engine's rate)
-  → bytes in the stream's format, ready for :func:`media_streams.audio_frames`.
+  → bytes in the stream's format, ready for :func:`outbound_frames.audio_frames`.
 """
 from __future__ import annotations
 

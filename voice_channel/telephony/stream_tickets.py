@@ -8,7 +8,7 @@ Twilio sends it back in ``start.customParameters``; the call is accepted only if
 ticket is valid for that call SID and caller, has not expired and was not used before.
 The caller's number is thus signed too (``customParameters`` are not).
 
-The web page gets its ticket from ``POST /stream/ticket`` (see :mod:`voice_channel.phone_line`).
+The web page gets its ticket from ``POST /stream/ticket`` (see :mod:`voice_channel.telephony.phone_routes`).
 
 The same secret derives each call's Rasa conversation id (``phone:<hmac of the call
 SID>``) and the ``caller_key`` used to count failed identity checks per caller: neither

@@ -1,9 +1,9 @@
 """Time for a call's timers and pacing, injectable so tests can run a call faster.
 
-:class:`Clock` is real time (``loop.time()``). :class:`FastClock` runs ``speed`` times
+:class:`Clock` is real time (``time.monotonic()``). :class:`FastClock` runs ``speed`` times
 faster: its seconds are shorter, so a 8 s silence timeout, the 20 ms pacing of outbound
 frames and the idle timeout all shrink together. The caller's audio is timed by its own
-samples (see :mod:`.turn_taking`), never by a clock.
+samples (see :mod:`voice_channel.listening.turn_taking`), never by a clock.
 """
 from __future__ import annotations
 

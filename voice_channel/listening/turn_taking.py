@@ -4,7 +4,7 @@ A pure state machine, driven by VAD windows timed in ms of call audio (no I/O, n
 clock), so every rule is a unit test:
 
 * speech **starts** after ``speech_start_ms`` of speech windows (a click is not a turn);
-* at a short pause (``pause_ms``, ~200 ms) :class:`PauseStarted` lets speculative
+* at a short pause (``pause_ms``, 300 ms) :class:`PauseStarted` lets speculative
   recognition begin; speech again before the end of turn gives :class:`SpeechResumed`
   (the speculation is then stale);
 * ``end_of_turn_ms`` (500 ms) of silence ends the turn: :class:`EndOfTurn`;
@@ -24,7 +24,7 @@ from typing import List, Optional, Union
 @dataclass(frozen=True)
 class TurnSettings:
     speech_start_ms: float = 90.0
-    pause_ms: float = 200.0
+    pause_ms: float = 300.0  # speculative recognition starts here (200 cut word ends)
     end_of_turn_ms: float = 500.0
     barge_in_ms: float = 600.0
     max_utterance_ms: float = 30000.0

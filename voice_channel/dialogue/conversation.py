@@ -2,8 +2,8 @@
 
 Every message of an admitted call goes to the dialogue under the admission's opaque
 ``sender`` with the admission's ``metadata`` (merged with the message's own, e.g. a
-barge-in's), and under a deadline (:func:`.slow_dialogue.ask_with_deadline`: a late
-request raises :class:`~.slow_dialogue.DialogueTimeout` and finishes in the background).
+barge-in's), and under a deadline (:func:`.deadline.ask_with_deadline`: a late
+request raises :class:`~.deadline.DialogueTimeout` and finishes in the background).
 :meth:`Conversation.close` starts a new session for the sender when the call ends, so
 that nobody can go on with the half-filled form of a call that is over.
 """
@@ -13,7 +13,7 @@ import logging
 from typing import Any, Dict, List, Optional, Protocol
 
 from voice_channel.stt.hints import RecognitionHint
-from voice_channel.telephony.slow_dialogue import DialogueTimeout, ask_with_deadline
+from voice_channel.dialogue.deadline import DialogueTimeout, ask_with_deadline
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,7 @@
-"""The voice channel's import graph: it never loads the actions package, and has no cycle.
+"""The voice channel's shape: its import graph, and modules small enough to read.
+
+It never loads the actions package and its imports have no cycle; each module opens
+with a docstring saying its one job and stays under about 300 lines.
 
 The Rasa server process serves ``voice_channel``; the action server runs ``actions``.
 What both need of French lives in ``spoken_french``, which imports neither. Every
@@ -108,3 +111,18 @@ def test_no_import_cycle(package):
 def test_the_cycle_check_sees_a_cycle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) == []
+
+
+MAX_LINES = 320  # "about 300"
+
+
+@pytest.mark.parametrize("package", ["voice_channel", "spoken_french"])
+def test_every_module_says_its_job_and_stays_small(package):
+    no_docstring, too_long = [], []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if not ast.get_docstring(ast.parse(text)):
+            no_docstring.append(_module_name(path))
+        if len(text.splitlines()) > MAX_LINES:
+            too_long.append(_module_name(path))
+    assert no_docstring == [] and too_long == []

@@ -15,9 +15,9 @@ Two modes behind one interface (:class:`RecognitionStage`), picked by
 
 Recognition always runs off the event loop; the model is the recognizer's, shared by
 every call of the process. Whisper's jobs go through the process-wide
-:class:`~voice_channel.telephony.recognition_queue.RecognitionQueue` (a bound on how
+:class:`~voice_channel.listening.recognition_queue.RecognitionQueue` (a bound on how
 many run and wait; a speculation only runs on a free slot, and a final that cannot even
-wait raises :class:`~voice_channel.telephony.recognition_queue.RecognitionBusy` from
+wait raises :class:`~voice_channel.listening.recognition_queue.RecognitionBusy` from
 :meth:`~RecognitionStage.finish`). Vosk's small streaming jobs run in ``asyncio.to_thread``.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np
 
 from voice_channel.stt.base import SpeechRecognizer, Transcript
 from voice_channel.stt.hints import RecognitionHint
-from voice_channel.telephony.recognition_queue import (
+from voice_channel.listening.recognition_queue import (
     RecognitionBusy, RecognitionQueue, default_recognition_queue,
 )
 

@@ -21,26 +21,29 @@ lignes sont occupées » and is closed with 1013. Its Rasa conversation id is op
 reach it.
 
 This module only adapts: the WebSocket to the call's ``receive``/``send``, Rasa to the
-call's :class:`Dialogue`, and the Twilio REST API to its transfer.
+call's dialogue (:mod:`voice_channel.dialogue.rasa`), and the Twilio REST API to its
+transfer.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from spoken_french.numbers import mask_phone, normalize_phone
+from voice_channel.dialogue.rasa import AskRasa, RasaDialogue
 from voice_channel.rate_limit import AddressRate
 from voice_channel.stt.hints import RecognitionHint
 from voice_channel.telephony.admission import Admission
 from voice_channel.telephony.incoming_call import TwilioLineSettings, add_incoming_call_route
 from voice_channel.telephony.media_streams import Start
-from voice_channel.telephony.phone_call import PhoneCall, PhoneCallSettings
+from voice_channel.call.settings import PhoneCallSettings
+from voice_channel.telephony.phone_call import PhoneCall
 from voice_channel.telephony.phone_lines import PhoneLines
 from voice_channel.telephony.stream_tickets import TICKET_PARAMETER, StreamTickets
 from voice_channel.telephony.twilio_signature import SIGNATURE_HEADER, is_valid_twilio_signature
@@ -48,25 +51,8 @@ from voice_channel.telephony.twiml import PublicUrlError, public_base_url, strea
 
 logger = logging.getLogger(__name__)
 
-AskRasa = Callable[[str, str, Optional[Dict[str, Any]]], Awaitable[List[Dict[str, Any]]]]
-HintFor = Callable[[str], Awaitable[RecognitionHint]]
 TICKET_PATH = "/stream/ticket"
 TICKETS_PER_MINUTE = 6  # a patient who redials after a cut, not a script holding every line
-
-
-class RasaDialogue:
-    """Rasa, as a phone call sees it: the caller's words in, the bot's messages out."""
-
-    def __init__(self, ask_rasa: AskRasa, hint_for: HintFor) -> None:
-        self._ask_rasa = ask_rasa
-        self._hint_for = hint_for
-
-    async def say(self, sender: str, text: str,
-                  metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
-        return await self._ask_rasa(sender, text, metadata)
-
-    async def hint(self, sender: str) -> RecognitionHint:
-        return await self._hint_for(sender)
 
 
 def twilio_transfer(account_sid: Optional[str], auth_token: Optional[str]):

@@ -1,0 +1,144 @@
+"""An admitted call's stages wired together: what the transport feeds, and where it goes.
+
+The transport (:class:`voice_channel.telephony.phone_call.PhoneCall`) creates one
+:class:`CallSession` once a stream is admitted, then hands it the caller's 16 kHz audio
+(:meth:`~CallSession.hear`) and keys (:meth:`~CallSession.key`). Audio goes through the
+listening chain; its turn events stop the bot (barge-in), keep a backchannel from
+counting as a turn, and queue each finished turn for the dialogue worker. The silence
+policy watches the gaps; the keypad collects digits when a number is asked.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, Optional
+
+from voice_channel.call.clock import Clock
+from voice_channel.call.keypad import KeypadEntry, keypad_wanted
+from voice_channel.call.lifetime import CallLifetime
+from voice_channel.call.metrics import CallMetrics, TurnTiming
+from voice_channel.call.settings import PhoneCallSettings
+from voice_channel.call.silence import SilenceWatch
+from voice_channel.call.voice import BotVoice, Output, SendEvent
+from voice_channel.call.worker import CallInput, DialogueWorker, Transfer
+from voice_channel.dialogue.conversation import Conversation, Dialogue
+from voice_channel.listening.listener import Listener
+from voice_channel.listening.recognition import create_recognition
+from voice_channel.listening.recognition_queue import RecognitionQueue
+from voice_channel.listening.turn_taking import Backchannel, BargeIn, EndOfTurn, SpeechStarted
+from voice_channel.listening.vad import create_vad
+from voice_channel.stt.base import SpeechRecognizer
+from voice_channel.tts.base import SpeechSynthesizer
+
+logger = logging.getLogger(__name__)
+
+# s for the recognition hint read after each answer (the reply waits for it); past it the
+# next turn is recognised without a hint.
+HINT_TIMEOUT = 2.0
+
+
+class CallSession:
+    def __init__(self, recognizer: SpeechRecognizer, synthesizer: SpeechSynthesizer,
+                 dialogue: Dialogue, sender: str, metadata: Dict[str, Any],
+                 settings: PhoneCallSettings, *, clock: Clock, lifetime: CallLifetime,
+                 metrics: CallMetrics, output: Output, send_event: SendEvent,
+                 events_enabled: bool, transfer: Transfer,
+                 fallback_transfer_number: Optional[str],
+                 recognition_queue: Optional[RecognitionQueue]) -> None:
+        self.settings = settings
+        self.lifetime = lifetime
+        self.metrics = metrics
+        self.send_event = send_event
+        self.events_enabled = events_enabled
+        timeout = settings.dialogue_timeout
+        self.conversation = Conversation(
+            dialogue, sender, metadata, call_sid=lifetime.call_sid,
+            timeout=clock.real_seconds(timeout),
+            hint_timeout=clock.real_seconds(min(HINT_TIMEOUT, timeout)))
+        self.recognition = create_recognition(
+            recognizer, settings.recognition_mode, on_partial=self._on_partial,
+            speculative=settings.speculative, queue=recognition_queue)
+        self.voice = BotVoice(synthesizer, output, send_event, lifetime)
+        self.listener = Listener(
+            create_vad(settings.vad, settings.vad_threshold), settings.turn_settings(),
+            self.recognition, settings.preroll_ms, now=clock.now,
+            hint=lambda: self.worker.hint, bot_speaking=lambda: output.speaking,
+            on_event=self._on_turn_event)
+        self.keypad = KeypadEntry(settings.keypad_pause, clock, lifetime, self._keypad_entry)
+        self.silence = SilenceWatch(settings.silence_timeout, settings.max_reprompts, clock,
+                                    lifetime, is_busy=self._busy, on_silence=self._silent)
+        self.worker = DialogueWorker(
+            self.conversation, settings, voice=self.voice, listener=self.listener,
+            keypad=self.keypad, silence=self.silence, metrics=metrics, lifetime=lifetime,
+            send_event=send_event, transfer=transfer,
+            fallback_transfer_number=fallback_transfer_number)
+        self.clock = clock
+
+    def start(self) -> None:
+        """The worker starts: a new dialogue session, then the greeting."""
+        self.lifetime.spawn(self.worker.run(), "dialogue-worker")
+        if self.settings.new_session:
+            self.worker.put(CallInput("session"))
+        if self.settings.greeting:
+            self.worker.put(CallInput("text", self.settings.greeting))
+
+    async def hear(self, pcm) -> None:
+        """The caller's next chunk of audio (16 kHz int16)."""
+        await self.listener.hear(pcm)
+
+    async def key(self, digit: str) -> None:
+        """A key pressed: part of a number, when one is asked; else ignored."""
+        if not keypad_wanted(self.worker.hint):
+            logger.info("call %s: key pressed while no number is asked: ignored",
+                        self.lifetime.call_sid)
+            return
+        self.silence.cancel()
+        if self.voice.speaking:
+            await self.voice.interrupt()
+        self.keypad.press(digit)
+
+    def stop_listening(self) -> None:
+        self.listener.cancel()
+
+    async def close(self, timeout: float) -> None:
+        """The call has ended: pending turns dropped, the dialogue session closed."""
+        self.worker.drop_pending()
+        if self.settings.end_session:
+            await self.conversation.close(timeout)
+
+    # -- turn events, keys, silence -------------------------------------------------------
+
+    async def _on_turn_event(self, event) -> None:
+        call_sid = self.lifetime.call_sid
+        if isinstance(event, SpeechStarted):
+            self.silence.cancel()
+        elif isinstance(event, BargeIn):
+            self.metrics.barge_ins += 1
+            logger.info("call %s: barge-in, the bot stops speaking", call_sid)
+            await self.voice.interrupt()
+        elif isinstance(event, Backchannel):
+            self.metrics.backchannels += 1
+            logger.info("call %s: backchannel of %.0f ms ignored", call_sid,
+                        event.speech_end_ms - event.start_ms)
+            if not self.voice.speaking and not self.worker.handling:
+                self.silence.arm()
+        elif isinstance(event, EndOfTurn):
+            timing = TurnTiming("speech", audio_seconds=event.duration_ms / 1000.0)
+            transcript, speech_end = self.listener.finish()
+            self.worker.put(CallInput("speech", transcript=transcript, timing=timing,
+                                      speech_end=speech_end))
+
+    def _keypad_entry(self, digits: str) -> None:
+        self.worker.put(CallInput("text", digits, timing=TurnTiming("keypad"),
+                                  speech_end=self.clock.now()))
+
+    def _busy(self) -> bool:
+        """Not a silence: the caller speaking or typing, an input waiting, a request in flight."""
+        return (self.listener.in_speech or bool(self.keypad.pending)
+                or not self.worker.inputs.empty() or self.worker.handling)
+
+    def _silent(self) -> None:
+        self.worker.put(CallInput("silence"))
+
+    def _on_partial(self, text: str) -> None:
+        if self.events_enabled:
+            self.lifetime.spawn(self.send_event({"event": "partial", "text": text}), "partial")
