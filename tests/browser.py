@@ -13,7 +13,7 @@ from typing import Optional, Sequence, Tuple
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from tests.audio_fixtures import require_tool
+from simulation.synthetic_audio import require_tool
 
 # Quiet and reproducible: no sandbox (CI containers run as root), and nothing fetched
 # behind the test's back (updates, sync, field trials).

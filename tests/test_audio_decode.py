@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.audio_fixtures import encode_with_pyav, espeak_wav, sox_convert, tone
+from simulation.synthetic_audio import encode_with_pyav, espeak_wav, sox_convert, tone
 from voice_channel.audio import (
     AudioError,
     AudioTooLarge,

@@ -20,7 +20,7 @@ from voice_channel.telephony.media_streams import MULAW_8K, Start
 from voice_channel.telephony.phone_lines import PhoneLines
 from voice_channel.telephony.stream_tickets import StreamTickets
 from voice_channel.telephony.phone_routes import stream_admission
-from tests.stack import free_port
+from simulation.stack import free_port
 
 CALLER = "+33612345678"
 SECRET = b"0123456789abcdef0123456789abcdef"

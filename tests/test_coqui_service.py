@@ -31,7 +31,7 @@ from typing import Any, Dict, Iterator, Tuple
 import pytest
 
 from tests.conftest import skip_or_fail
-from tests.stack import stop_process
+from simulation.stack import stop_process
 from voice_channel.tts import CoquiHttpSynthesizer, SynthesisError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ from actions.clinic_config import load_clinic_config
 from actions.clinic_operations import ClinicOperations, PatientDetails
 from actions.database import make_engine, make_session_factory
 from spoken_french.say import say_date
-from tests.stack import Stack, running_stack
+from simulation.stack import Stack, running_stack
 from voice_channel.turn_core import NOTHING_TO_SAY
 
 # Marked `walk`: not yet run green on the final model; `make test-walk` runs it.

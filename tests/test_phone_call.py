@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 import pytest
 
-from tests.audio_fixtures import CALLER_RATE, require_caller_voice, silence, speech_16k
+from simulation.synthetic_audio import CALLER_RATE, require_caller_voice, silence, speech_16k
 from voice_channel.stt.hints import RecognitionHint
 from voice_channel.call.clock import Clock, FastClock
 from voice_channel.telephony.mulaw import mulaw_encode, resample
@@ -54,7 +54,7 @@ def whisper():
 
 @pytest.fixture(scope="session")
 def espeak():
-    from tests.audio_fixtures import require_tool
+    from simulation.synthetic_audio import require_tool
     from voice_channel.tts import create_synthesizer
 
     require_tool("espeak-ng")
@@ -483,7 +483,7 @@ async def test_an_error_in_a_turn_is_apologised_for(whisper, espeak, caplog):
 
 
 async def test_noise_never_reaches_the_dialogue(whisper, espeak):
-    from tests.audio_fixtures import white_noise
+    from simulation.synthetic_audio import white_noise
 
     dialogue = ScriptedDialogue()
     clock = FastClock(4)

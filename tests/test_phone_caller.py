@@ -10,9 +10,9 @@ import asyncio
 import numpy as np
 import pytest
 
-from tests.audio_fixtures import require_tool
-from tests.fake_phone_server import GOODBYE, FakePhoneServer
-from tests.phone_caller import (
+from simulation.synthetic_audio import require_tool
+from simulation.fake_phone_server import GOODBYE, FakePhoneServer
+from simulation.phone_caller import (
     FRAME_S,
     BotSilent,
     SimulatedCaller,
@@ -160,7 +160,7 @@ def test_bench_credentials_and_procfile_pick_the_recognizer(tmp_path):
     import yaml
 
     from bench.phone_calls import VOICE_CHANNEL, credentials_for
-    from tests.stack import PROJECT_ROOT
+    from simulation.stack import PROJECT_ROOT
 
     whisper = yaml.safe_load(credentials_for("whisper", tmp_path).read_text(encoding="utf-8"))
     assert whisper[VOICE_CHANNEL]["stt_engine"] == "whisper"

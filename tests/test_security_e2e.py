@@ -26,9 +26,9 @@ import pytest
 import requests
 import websockets
 
-from tests.audio_fixtures import CALLER_RATE, require_caller_voice
-from tests.phone_caller import SimulatedCaller
-from tests.stack import Stack, free_port, running_stack
+from simulation.synthetic_audio import CALLER_RATE, require_caller_voice
+from simulation.phone_caller import SimulatedCaller
+from simulation.stack import Stack, free_port, running_stack
 
 pytestmark = pytest.mark.e2e
 

@@ -22,11 +22,11 @@ from sqlalchemy import create_engine, text
 
 from actions.clinic_config import load_clinic_config
 from spoken_french.say import say_date, say_time
-from tests.audio_fixtures import CALLER_RATE, espeak_wav, require_caller_voice
-from tests.phone_caller import SimulatedCaller
+from simulation.synthetic_audio import CALLER_RATE, espeak_wav, require_caller_voice
+from simulation.phone_caller import SimulatedCaller
 from voice_channel.audio.wav import encode_wav
 from voice_channel.turn_core import NOT_HEARD
-from tests.stack import Stack, alive, port_is_open, running_stack
+from simulation.stack import Stack, alive, port_is_open, running_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -332,7 +332,7 @@ async def answer(call: SimulatedCaller, phrasings: tuple, expected: str):
 def test_phone_booking_by_voice_and_keypad_ends_with_the_row(stack):
     """A whole booking over µ-law 8 kHz frames sent in real time, as Twilio sends them:
     the request, the names, the patient ID, the day, the pick among the offers and the
-    confirmation are spoken (MBROLA's French voice, see tests/audio_fixtures.py); the
+    confirmation are spoken (MBROLA's French voice, see simulation/synthetic_audio.py); the
     phone number is typed on the keypad, as the bot offers."""
 
     async def call_the_clinic():

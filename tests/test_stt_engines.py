@@ -27,7 +27,7 @@ from typing import List, Tuple
 import numpy as np
 import pytest
 
-from tests.audio_fixtures import cough_burst, silence, speech_16k, white_noise
+from simulation.synthetic_audio import cough_burst, silence, speech_16k, white_noise
 from voice_channel.stt import (
     EngineUnavailable,
     RecognitionHint,

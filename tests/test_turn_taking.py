@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.audio_fixtures import silence, speech_16k
+from simulation.synthetic_audio import silence, speech_16k
 from voice_channel.call.keypad import KeypadCollector
 from voice_channel.listening.turn_taking import EndOfTurn, TurnSettings, TurnTaking
 from voice_channel.listening.vad import EnergyVad, SileroVad, create_vad
@@ -133,8 +133,8 @@ def test_after_a_long_silence_a_turn_starts_early_enough_for_the_preroll(text):
     default settings every answer starts a turn, and the turn is declared soon enough
     that the preroll still holds 150 ms before the first loud frame (at Silero's usual
     0.5 with a 300 ms preroll, "oui" was missed and "Je m'appelle" lost its "Je")."""
-    from tests.audio_fixtures import CALLER_RATE, require_caller_voice
-    from tests.phone_caller import FORMATS, frame_rms, speech_of, utterance_frames
+    from simulation.synthetic_audio import CALLER_RATE, require_caller_voice
+    from simulation.phone_caller import FORMATS, frame_rms, speech_of, utterance_frames
     from voice_channel.telephony.mulaw import StreamResampler, mulaw_decode
     from voice_channel.call.settings import PhoneCallSettings
     from voice_channel.listening.turn_taking import SpeechStarted

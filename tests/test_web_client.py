@@ -19,9 +19,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.audio_fixtures import SAMPLE_RATE, silence, speech_16k
+from simulation.synthetic_audio import SAMPLE_RATE, silence, speech_16k
 from tests.browser import launch_chromium, require_chromium
-from tests.stack import PROJECT_ROOT, running_stack
+from simulation.stack import PROJECT_ROOT, running_stack
 from voice_channel.audio.wav import encode_wav
 from voice_channel.turn_core import NOT_HEARD
 

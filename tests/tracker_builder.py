@@ -43,7 +43,7 @@ from rasa_sdk.forms import FormValidationAction
 from actions import slots as slot_names
 from actions.clinic_operations import ClinicOperations, PatientDetails
 from actions.clinic_service import use_clinic_operations
-from tests.stack import stop_process
+from simulation.stack import stop_process
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SENDER_ID = "test-caller"

@@ -16,7 +16,7 @@ from typing import Optional
 
 import numpy as np
 
-from tests.conftest import skip_or_fail
+from simulation.requirements import skip_or_fail
 from voice_channel.audio.decode import decode_audio
 
 SAMPLE_RATE = 16000

@@ -8,7 +8,7 @@ over a real WebSocket (``websockets`` asyncio client):
 * sends one ``media`` frame every 20 ms **in real time** for the whole call, paced
   against absolute deadlines (drift-corrected): the caller's speech when it talks,
   silence otherwise, as a phone line never stops sending;
-* speech is real French from espeak-ng (:func:`tests.audio_fixtures.espeak_wav`),
+* speech is real French from espeak-ng (:func:`simulation.synthetic_audio.espeak_wav`),
   resampled to 8 kHz and µ-law encoded with :mod:`voice_channel.telephony.mulaw`, or
   16 kHz little-endian L16 for ``media_format="l16"``;
 * sends ``dtmf`` (one event per key) and ``stop``;
@@ -100,10 +100,10 @@ def frame_rms(frame: bytes, media_format: MediaFormat) -> float:
 def speech_of(text: str, voice: Optional[str] = None, rate: Optional[int] = None) -> np.ndarray:
     """espeak-ng French for ``text`` at 16 kHz (float32), nothing around it.
 
-    ``voice``/``rate``: espeak-ng's (default :data:`tests.audio_fixtures.BEST_VOICE`);
-    :data:`tests.audio_fixtures.CALLER_VOICE` is MBROLA's, heard far better over µ-law.
+    ``voice``/``rate``: espeak-ng's (default :data:`simulation.synthetic_audio.BEST_VOICE`);
+    :data:`simulation.synthetic_audio.CALLER_VOICE` is MBROLA's, heard far better over µ-law.
     """
-    from tests.audio_fixtures import BEST_RATE, BEST_VOICE, espeak_wav
+    from simulation.synthetic_audio import BEST_RATE, BEST_VOICE, espeak_wav
     from voice_channel.audio.decode import decode_audio
 
     return decode_audio(espeak_wav(text, voice or BEST_VOICE, rate or BEST_RATE)).samples

@@ -198,7 +198,7 @@ def running_stack(tmp: Path, extra_env: Optional[Dict[str, str]] = None,
     """The whole stack on free ports with a fresh database, ready: PostgreSQL in CI
     unless ``sqlite``; ``extra_env`` is added to the services' environment (e.g.
     ``RASA_CREDENTIALS``, read by the Procfile)."""
-    from tests.conftest import postgres_url, reset_schema
+    from simulation.databases import postgres_url, reset_schema
 
     if not (PROJECT_ROOT / "models" / "current.tar.gz").exists():
         raise RuntimeError("no trained model: run `make train` first (make test does)")

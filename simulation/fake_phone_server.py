@@ -1,6 +1,6 @@
 """A tiny local stand-in for the server side of ``/webhooks/voice/stream``.
 
-Enough of the Media Streams protocol to prove :mod:`tests.phone_caller` before the
+Enough of the Media Streams protocol to prove :mod:`simulation.phone_caller` before the
 real route exists: it parses every inbound frame with the project's
 :func:`voice_channel.telephony.media_streams.parse_message`, greets as soon as the
 stream starts (a tone in the stream's format, then a ``mark`` and a ``bot`` event),
@@ -36,7 +36,7 @@ from voice_channel.telephony.outbound_frames import (
 )
 from voice_channel.telephony.stream_audio import InboundAudio
 
-from tests.phone_caller import SPEECH_RMS, encode_speech
+from simulation.phone_caller import SPEECH_RMS, encode_speech
 
 STREAM_PATH = "/webhooks/voice/stream"
 GOODBYE = "Merci de votre appel, au revoir."
