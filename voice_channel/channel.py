@@ -46,8 +46,8 @@ from voice_channel.audio.decode import AudioTooLarge, AudioTooLong, UnsupportedA
 from voice_channel.dialogue.hint import hint_from_tracker_store
 from voice_channel.dialogue.rasa import ask_rasa_through
 from voice_channel.telephony.phone_routes import add_phone_routes
+from voice_channel.speech_engines import SpeechEngines
 from voice_channel.speech_turn import SpeechTurn
-from voice_channel.stt.hints import RecognitionHint
 from voice_channel.dialogue.deadline import (
     DEFAULT_TIMEOUT_S, ask_within, reception_phone,
 )
@@ -132,6 +132,8 @@ class VoiceInput(RestInput):
 
     def __init__(self, settings: Optional[VoiceSettings] = None) -> None:
         self.settings = settings or VoiceSettings()
+        self.engines = SpeechEngines(self.settings.stt_engine, self.settings.stt_model,
+                                     self.settings.tts_engine, self.settings.tts_options)
         self._turn: Optional[SpeechTurn] = None
         self._turn_lock = threading.Lock()
         self.tickets = StreamTickets.from_environment(self.settings.secret)
@@ -148,20 +150,13 @@ class VoiceInput(RestInput):
     # -- engines, built once per process ------------------------------------------
 
     def speech_turn(self) -> SpeechTurn:
+        """The HTTP spoken turn over the process's engines (loads them once; blocking)."""
         with self._turn_lock:
             if self._turn is None:
-                from voice_channel.stt.registry import get_recognizer
-                from voice_channel.tts import synthesizer_from_config
-
-                options = {"model": self.settings.stt_model} if self.settings.stt_model else {}
-                recognizer = get_recognizer(self.settings.stt_engine, **options)
-                recognizer.load()
-                synthesizer = synthesizer_from_config(
-                    {"engine": self.settings.tts_engine, **(self.settings.tts_options or {})}
-                )
+                engines = self.engines.load()
                 self._turn = SpeechTurn(
-                    recognizer,
-                    synthesizer,
+                    engines.recognizer,
+                    engines.synthesizer,
                     max_bytes=int(self.settings.max_audio_mb * 1024 * 1024),
                     max_seconds=self.settings.max_audio_seconds,
                 )
@@ -206,12 +201,8 @@ class VoiceInput(RestInput):
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            stt = (
-                self._turn.recognizer.describe()
-                if self._turn
-                else {"engine": self.settings.stt_engine, "model": self.settings.stt_model or "default", "loaded": False}
-            )
-            return response.json({"status": "ok", "stt": stt, "tts": self.settings.tts_engine})
+            return response.json({"status": "ok", "stt": self.engines.describe_stt(),
+                                  "tts": self.settings.tts_engine})
 
         @blueprint.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
@@ -245,7 +236,7 @@ class VoiceInput(RestInput):
             if not sender.strip():
                 return error(400, "'sender' is missing")
             turn = await asyncio.to_thread(self.speech_turn)  # loads the models once
-            hint = await self._hint_for(request, WEB_PREFIX + sender)
+            hint = await hint_from_tracker_store(_agent(request), WEB_PREFIX + sender)
             try:
                 result = await turn.run(sender, upload.body, hint, web_turns(request))
             except AudioTooLarge:
@@ -273,9 +264,8 @@ class VoiceInput(RestInput):
         account_sid, auth_token = self.settings.twilio_credentials()
         add_phone_routes(
             blueprint,
-            engines=self.speech_turn,
+            engines=self.engines,
             ask_rasa=ask_rasa_through(on_new_message, self.name()),  # the call bounds the wait
-            hint_for=self._hint_for,
             twilio=TwilioLineSettings(auth_token=auth_token, public_url=self.settings.public_url),
             account_sid=account_sid,
             call_settings=self.settings.phone_call_settings(),
@@ -287,10 +277,11 @@ class VoiceInput(RestInput):
         )
         return blueprint
 
-    async def _hint_for(self, request: Request, sender: str) -> RecognitionHint:
-        """What the bot has just asked this caller, for the recognizer."""
-        return await hint_from_tracker_store(getattr(request.app.ctx, "agent", None), sender)
-
 
 def _client_address(request: Request) -> str:
     return request.remote_addr or request.ip or ""
+
+
+def _agent(request: Request) -> Any:
+    """The Rasa server's agent (its tracker store), when the app has one."""
+    return getattr(request.app.ctx, "agent", None)

@@ -29,14 +29,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from spoken_french.numbers import mask_phone, normalize_phone
+from voice_channel.dialogue.hint import hint_from_tracker_store
 from voice_channel.dialogue.rasa import AskRasa, RasaDialogue
+from voice_channel.speech_engines import SpeechEngines
 from voice_channel.rate_limit import AddressRate
 from voice_channel.stt.hints import RecognitionHint
 from voice_channel.telephony.admission import Admission
@@ -98,9 +100,8 @@ def stream_admission(tickets: StreamTickets, lines: PhoneLines, *, trusted: bool
 def add_phone_routes(
     blueprint: Blueprint,
     *,
-    engines: Callable[[], Any],
+    engines: SpeechEngines,
     ask_rasa: AskRasa,
-    hint_for: Callable[[Request, str], Awaitable[RecognitionHint]],
     twilio: TwilioLineSettings,
     account_sid: Optional[str],
     call_settings: PhoneCallSettings,
@@ -113,8 +114,8 @@ def add_phone_routes(
 ) -> None:
     """Add the incoming-call webhook, the ticket route and the media stream to ``blueprint``.
 
-    ``engines()`` returns the channel's shared :class:`SpeechTurn` (recognizer and
-    synthesizer loaded once per process); it may block, so it runs in a thread.
+    ``engines``: the process's recognizer and synthesizer (loaded on first use, in a
+    thread).
     ``authorized(request)`` says whether a stream's upgrade carries the channel's token
     (then no ticket is needed); ``ticket_authorized(request)`` guards the ticket route
     (open unless the channel has a token); ``ticket_rate`` limits the tickets one client
@@ -143,10 +144,10 @@ def add_phone_routes(
             logger.warning("media stream refused: invalid %s", SIGNATURE_HEADER)
             await ws.close(code=1008, reason="invalid signature")
             return
-        turn = await asyncio.to_thread(engines)
+        loaded = await asyncio.to_thread(engines.load)
 
         async def hint(sender: str) -> RecognitionHint:
-            return await hint_for(request, sender)
+            return await hint_from_tracker_store(getattr(request.app.ctx, "agent", None), sender)
 
         async def receive() -> Optional[str]:
             try:
@@ -159,7 +160,7 @@ def add_phone_routes(
 
         admit = stream_admission(tickets, lines, trusted=trusted,
                                  client_address=request.remote_addr or request.ip or "")
-        call = PhoneCall(turn.recognizer, turn.synthesizer, RasaDialogue(ask_rasa, hint),
+        call = PhoneCall(loaded.recognizer, loaded.synthesizer, RasaDialogue(ask_rasa, hint),
                          call_settings, transfer=transfer, admit=admit,
                          fallback_transfer_number=(fallback_transfer_number()
                                                    if fallback_transfer_number else None))

@@ -181,6 +181,15 @@ class SpeechSynthesizer(ABC):
     def cache_key(self) -> Hashable:
         return (self.name, tuple(sorted((k, repr(v)) for k, v in self.settings.items())))
 
+    def _common_options(self, timeout: float, normalize: bool, max_chars: int) -> None:
+        """The options every engine takes: its timeout, whether the text is rewritten for
+        the ear (``spoken_text``), the longest text it accepts."""
+        if not timeout or timeout <= 0:
+            raise ValueError("timeout must be a positive number of seconds")
+        self.timeout = float(timeout)
+        self.normalize = bool(normalize)
+        self.max_chars = int(max_chars)
+
     def check_available(self) -> None:
         """Raise ``EngineUnavailableError`` if the engine obviously cannot run."""
 

@@ -82,15 +82,11 @@ class CoquiHttpSynthesizer(SpeechSynthesizer):
         parsed = urllib.parse.urlsplit(base)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError(f"Coqui TTS server URL must be http(s)://host[:port], not {base!r}")
-        if not timeout or timeout <= 0:
-            raise ValueError("timeout must be a positive number of seconds")
+        self._common_options(timeout, normalize, max_chars)
         self.url = base.rstrip("/")
         self.endpoint = f"{self.url}/synthesize"
         self.speaker = speaker
         self.language = language
-        self.timeout = float(timeout)
-        self.normalize = bool(normalize)
-        self.max_chars = int(max_chars)
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     @property

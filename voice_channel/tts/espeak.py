@@ -76,11 +76,7 @@ class EspeakSynthesizer(SpeechSynthesizer):
         if not isinstance(binary, str) or not binary:
             raise ValueError("binary must be the espeak-ng program name or path")
         self.binary = binary
-        if not timeout or timeout <= 0:
-            raise ValueError("timeout must be a positive number of seconds")
-        self.timeout = float(timeout)
-        self.normalize = bool(normalize)
-        self.max_chars = int(max_chars)
+        self._common_options(timeout, normalize, max_chars)
 
     @property
     def name(self) -> str:
