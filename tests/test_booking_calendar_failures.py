@@ -19,22 +19,7 @@ from tests.booking_form_trackers import (
     booking_tracker, confirm_tracker, identity_until, rows, time_tracker, validate,
 )
 from tests.tracker_builder import (  # noqa: F401  (fixtures)
-    BOB,
-    MARIE,
-    domain,
-    duckling,
-    duckling_down,
-    duckling_server,
-    interval_entity,
-    make_tracker,
-    new_dispatcher,
-    operations,
-    paris,
-    run_action,
-    run_form_validation,
-    slot_value,
-    texts,
-    time_entity,
+    domain, operations, time_entity,
 )
 
 

@@ -19,22 +19,8 @@ from tests.booking_form_trackers import (
     CHOSEN, IDENTITY, THURSDAY_1030, ask_time, booking_tracker, confirm_tracker, rows, validate,
 )
 from tests.tracker_builder import (  # noqa: F401  (fixtures)
-    BOB,
-    MARIE,
-    domain,
-    duckling,
-    duckling_down,
-    duckling_server,
-    interval_entity,
-    make_tracker,
-    new_dispatcher,
-    operations,
-    paris,
-    run_action,
-    run_form_validation,
-    slot_value,
+    BOB, MARIE, domain, make_tracker, new_dispatcher, operations, paris, run_action, slot_value,
     texts,
-    time_entity,
 )
 
 

@@ -15,22 +15,7 @@ from tests.booking_form_trackers import (
     PATIENT_ID_HELP, booking_tracker, identity_until, rows, validate,
 )
 from tests.tracker_builder import (  # noqa: F401  (fixtures)
-    BOB,
-    MARIE,
-    domain,
-    duckling,
-    duckling_down,
-    duckling_server,
-    interval_entity,
-    make_tracker,
-    new_dispatcher,
-    operations,
-    paris,
-    run_action,
-    run_form_validation,
-    slot_value,
-    texts,
-    time_entity,
+    MARIE, domain, operations, paris,
 )
 
 

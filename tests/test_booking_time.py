@@ -15,21 +15,8 @@ from tests.booking_form_trackers import (
     THURSDAY_1030, ask_time, time_tracker, validate,
 )
 from tests.tracker_builder import (  # noqa: F401  (fixtures)
-    BOB,
-    MARIE,
-    domain,
-    duckling,
-    duckling_down,
-    duckling_server,
-    interval_entity,
-    make_tracker,
-    new_dispatcher,
-    operations,
-    paris,
-    run_action,
-    run_form_validation,
+    BOB, domain, duckling, duckling_down, duckling_server, interval_entity, operations, paris,
     slot_value,
-    texts,
     time_entity,
 )
 
