@@ -25,7 +25,7 @@ from staff_console.models import StaffSession
 from staff_console.passwords import create_user
 from staff_console.settings import ConsoleSettings
 from tests.stack import free_port
-from tests.test_staff_console_queries import write_conversation
+from tests.test_staff_console_conversations import write_conversation
 
 PASSWORD = "un-mot-de-passe-long"
 PATIENT_ID, PHONE = "482715", "+33642153321"
