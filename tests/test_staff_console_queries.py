@@ -149,6 +149,38 @@ def test_staff_books_a_new_patient(ops, session_factory, member):
     assert (row.action, row.clinic_patient_id) == ("book", "777777")
 
 
+def test_a_change_whose_audit_row_cannot_be_written_does_not_happen(ops, session_factory, member,
+                                                                   monkeypatch):
+    """The change and its audit row share one transaction: no change without its record."""
+    booked = ops.book(ALICE, paris("2026-11-26T10:30:00"), "martin")
+    written = []
+
+    def failing_recorder(*args, **kwargs):
+        def record(session, done):
+            written.append(done.id)
+            session.flush()
+            raise RuntimeError("the audit table is full")
+        return record
+
+    monkeypatch.setattr(audit, "recorder", failing_recorder)
+    actions = StaffActions(ops, session_factory)
+    attempts = [lambda: actions.move(member, booked.id, {"date": "2026-11-27", "time": "09:00"}),
+                lambda: actions.cancel(member, booked.id),
+                lambda: actions.book(member, {"patient_id": BOB.clinic_patient_id, "date": "2026-11-26",
+                                              "time": "12:00", "first_name": "Bob",
+                                              "last_name": "Nguyen", "phone": "06 98 76 54 32"})]
+    for attempt in attempts:
+        with pytest.raises(RuntimeError, match="audit table is full"):
+            attempt()
+    assert len(written) == 3  # each change was made, then rolled back with its record
+    with session_factory() as session:
+        rows = session.scalars(select(Appointment)).all()
+        assert [(r.id, r.start_at, r.status) for r in rows] == [
+            (booked.id, datetime(2026, 11, 26, 9, 30), "booked")]
+    assert ops.find_patient(BOB.clinic_patient_id) is None
+    assert audit_rows(session_factory) == []
+
+
 # -- logins ----------------------------------------------------------------------------
 
 def test_passwords_are_argon2_and_names_unique(session_factory, member):
