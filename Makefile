@@ -136,7 +136,7 @@ test-stories: train ## Test conversations (tests/test_stories.yml); fails on any
 	  --out results/stories --fail-on-prediction-errors
 
 test-e2e: setup models train ## Start the real stack and talk to it over REST and by voice
-	$(PY) -m pytest -q -m "e2e and not walk" tests
+	$(PY) -m pytest -q -m e2e tests
 
 test-walk: setup models train ## Every intent at every point of every form over the staff chat (long)
 	$(PY) -m pytest -q -s -m walk tests
