@@ -11,7 +11,7 @@ SETUP_STAMP := $(VENV)/.setup-done
 MODEL       := models/current.tar.gz
 TTS_VENV    := .venv-tts
 TTS_STAMP   := $(TTS_VENV)/.requirements-tts.sha256
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard nlu_components/*.py)
 
 # Services and where they listen; override any of them from the environment.
 export DUCKLING_HOST   ?= 127.0.0.1
@@ -20,6 +20,8 @@ export ACTION_HOST     ?= 127.0.0.1
 export ACTION_PORT     ?= 5055
 export RASA_HOST       ?= 127.0.0.1
 export RASA_PORT       ?= 5005
+export STAFF_HOST      ?= 127.0.0.1
+export STAFF_PORT      ?= 5006
 export RASA_DUCKLING_HTTP_URL ?= http://$(DUCKLING_HOST):$(DUCKLING_PORT)
 export ACTION_ENDPOINT_URL    ?= http://127.0.0.1:$(ACTION_PORT)/webhook
 # Clinic database: SQLite file var/clinic.db unless DATABASE_URL says otherwise.
@@ -45,8 +47,9 @@ WITH_SECRETS := export RASA_API_TOKEN=$${RASA_API_TOKEN:-$$(cat var/rasa_api_tok
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 .PHONY: help setup models run services migrate check-config train validate test test-unit \
-        test-stories test-e2e shell actions bench bench-voice bench-phone bench-abuse nlu-report clean \
-        setup-tts coqui models-vosk purge api-token review add-reviewed test-walk
+        test-stories test-e2e shell actions bench bench-text bench-voice bench-phone bench-abuse nlu-report clean \
+        setup-tts coqui models-vosk purge api-token review add-reviewed test-walk \
+        staff-user
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -94,8 +97,8 @@ $(MODEL): $(SETUP_STAMP) $(TRAINING_INPUTS)
 validate: setup ## Check training data and domain (rasa data validate)
 	$(RASA) data validate
 
-run: setup models check-config train migrate $(SECRETS) ## Start Duckling, the action server, Rasa and the purge (Ctrl-C stops all)
-	@echo "Allô Clinique: Duckling on $(RASA_DUCKLING_HTTP_URL), actions on http://$(ACTION_HOST):$(ACTION_PORT), Rasa on http://$(RASA_HOST):$(RASA_PORT) (voice /webhooks/voice/, staff chat /webhooks/staff/webhook, API token: make api-token)"
+run: setup models check-config train migrate $(SECRETS) ## Start Duckling, the action server, Rasa, the purge and the staff console (Ctrl-C stops all)
+	@echo "Allô Clinique: Duckling on $(RASA_DUCKLING_HTTP_URL), actions on http://$(ACTION_HOST):$(ACTION_PORT), Rasa on http://$(RASA_HOST):$(RASA_PORT) (voice /webhooks/voice/, staff chat /webhooks/staff/webhook, API token: make api-token), staff console on http://$(STAFF_HOST):$(STAFF_PORT)/staff/"
 	@$(WITH_SECRETS) exec $(VENV)/bin/honcho start -f Procfile
 
 services: $(SECRETS) ## Start the services without setup/train/migrate
@@ -133,7 +136,7 @@ test-stories: train ## Test conversations (tests/test_stories.yml); fails on any
 	  --out results/stories --fail-on-prediction-errors
 
 test-e2e: setup models train ## Start the real stack and talk to it over REST and by voice
-	$(PY) -m pytest -q -m "e2e and not walk" tests
+	$(PY) -m pytest -q -m e2e tests
 
 test-walk: setup models train ## Every intent at every point of every form over the staff chat (long)
 	$(PY) -m pytest -q -s -m walk tests
@@ -142,15 +145,25 @@ REVIEW_DAYS ?= 7
 review: setup ## Export low-confidence, fallback and handoff messages of the last REVIEW_DAYS days (masked) to review/nlu_review.yml
 	$(PY) -m nlu_review export --days $(REVIEW_DAYS) --out review/nlu_review.yml
 
-add-reviewed: setup ## Append the corrected review/nlu_review.yml to data/nlu/reviewed.yml (then: make train)
-	$(PY) -m nlu_review add --review review/nlu_review.yml --into data/nlu/reviewed.yml
+add-reviewed: setup ## Append the corrected review/nlu_review.yml and the staff console's queue to data/nlu/reviewed.yml (then: make train)
+	@if [ -f review/staff_queue.yml ]; then $(PY) -m nlu_review add --review review/staff_queue.yml --into data/nlu/reviewed.yml; fi
+	@if [ -f review/nlu_review.yml ] || [ ! -f review/staff_queue.yml ]; then \
+	  $(PY) -m nlu_review add --review review/nlu_review.yml --into data/nlu/reviewed.yml; fi
 
-nlu-report: setup ## NLU cross-validation: intent/entity reports and confusion matrix in results/nlu
+staff-user: setup migrate ## Create a staff console account: make staff-user NAME=<name> (asks the password twice)
+	@$(PY) -m staff_console.create_user "$(NAME)"
+
+NLU_FOLDS ?= 3
+nlu-report: setup ## NLU cross-validation; per-intent figures and confusion matrix into README.md
 	scripts/with_duckling.sh $(RASA) test nlu --nlu data/nlu --config config.yml \
-	  --cross-validation --folds 3 --out results/nlu
+	  --cross-validation --folds $(NLU_FOLDS) --out results/nlu
+	$(PY) -m nlu_review.cross_validation_report --results results/nlu --folds $(NLU_FOLDS)
 
 bench: setup ## Duckling benchmark, written to bench/results/
 	$(PY) bench/duckling.py
+
+bench-text: setup train ## Colloquial phrases and scripted conversations over the staff chat -> bench/results/text_chat.json
+	$(PY) bench/text_chat.py
 
 bench-voice: setup models train ## Voice channel through the real stack -> bench/results/voice_http.json
 	$(PY) bench/voice_http.py

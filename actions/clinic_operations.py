@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 NEAREST_SEARCH_DAYS = 14
 _WRITE_ATTEMPTS = 3
+# Writes something of its own (e.g. the staff audit) in the transaction of a change, which
+# then commits both or neither.
+ChangeRecord = Callable[[Session, "AppointmentDetails"], None]
 
 
 class SlotTaken(Exception):
@@ -207,13 +210,15 @@ class ClinicOperations:
         patient: PatientDetails,
         start: datetime,
         doctor_id: Optional[str] = None,
+        record: Optional[ChangeRecord] = None,
     ) -> AppointmentDetails:
-        """Book ``start`` for ``patient`` (created if new and allowed; checked if known)."""
+        """Book ``start`` for ``patient`` (created if new and allowed; checked if known).
+        ``record`` (e.g. the staff audit) writes in the same transaction: both or neither."""
         doctors = [doctor_id] if doctor_id else [d.id for d in self._config.doctors]
         slots = self._valid_slots(doctors, start)
         for _attempt in range(_WRITE_ATTEMPTS):
             try:
-                return self._book_once(patient, slots)
+                return self._book_once(patient, slots, record)
             except IntegrityError:
                 # A concurrent transaction won the race; look again with fresh data.
                 logger.info("booking raced with another one; retrying")
@@ -226,28 +231,32 @@ class ClinicOperations:
         phone_e164: str,
         new_start: datetime,
         doctor_id: Optional[str] = None,
+        record: Optional[ChangeRecord] = None,
     ) -> AppointmentDetails:
-        """Move an upcoming appointment (same doctor unless ``doctor_id`` is given)."""
+        """Move an upcoming appointment (same doctor unless ``doctor_id`` is given);
+        ``record`` as for :meth:`book`."""
         for _attempt in range(_WRITE_ATTEMPTS):
             try:
                 return self._reschedule_once(
-                    appointment_id, clinic_patient_id, phone_e164, new_start, doctor_id
+                    appointment_id, clinic_patient_id, phone_e164, new_start, doctor_id, record
                 )
             except IntegrityError:
                 logger.info("rescheduling raced with another booking; retrying")
         raise SlotTaken()
 
     def cancel(
-        self, appointment_id: int, clinic_patient_id: str, phone_e164: str
+        self, appointment_id: int, clinic_patient_id: str, phone_e164: str,
+        record: Optional[ChangeRecord] = None,
     ) -> AppointmentDetails:
-        """Cancel an upcoming appointment; the row stays, marked cancelled."""
+        """Cancel an upcoming appointment; the row stays, marked cancelled; ``record`` as
+        for :meth:`book`."""
         with self._sessions() as session, session.begin():
             appointment, patient = self._owned_upcoming(
                 session, appointment_id, clinic_patient_id, phone_e164
             )
             appointment.status = STATUS_CANCELLED
             session.flush()
-            return self._details(appointment, patient)
+            return self._recorded(session, self._details(appointment, patient), record)
 
     # -- internals ---------------------------------------------------------------
 
@@ -262,7 +271,16 @@ class ClinicOperations:
             raise rejection  # type: ignore[misc]
         return slots
 
-    def _book_once(self, details: PatientDetails, slots: List[Slot]) -> AppointmentDetails:
+    @staticmethod
+    def _recorded(session: Session, done: AppointmentDetails,
+                  record: Optional[ChangeRecord]) -> AppointmentDetails:
+        if record is not None:
+            record(session, done)
+            session.flush()
+        return done
+
+    def _book_once(self, details: PatientDetails, slots: List[Slot],
+                   record: Optional[ChangeRecord] = None) -> AppointmentDetails:
         with self._sessions() as session, session.begin():
             self._lock_phone(session, details.phone_e164)
             patient = self._patient(session, details.clinic_patient_id)
@@ -297,7 +315,7 @@ class ClinicOperations:
             )
             session.add(appointment)
             session.flush()
-            return self._details(appointment, patient)
+            return self._recorded(session, self._details(appointment, patient), record)
 
     def _reschedule_once(
         self,
@@ -306,6 +324,7 @@ class ClinicOperations:
         phone_e164: str,
         new_start: datetime,
         doctor_id: Optional[str],
+        record: Optional[ChangeRecord] = None,
     ) -> AppointmentDetails:
         with self._sessions() as session, session.begin():
             appointment, patient = self._owned_upcoming(
@@ -325,7 +344,7 @@ class ClinicOperations:
             appointment.start_at = _to_db(slot.start)
             appointment.end_at = _to_db(slot.end)
             session.flush()
-            return self._details(appointment, patient)
+            return self._recorded(session, self._details(appointment, patient), record)
 
     def _owned_upcoming(
         self,

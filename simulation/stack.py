@@ -40,11 +40,16 @@ class Stack:
 
     @property
     def ports(self) -> List[int]:
-        return [int(self.env[k]) for k in ("DUCKLING_PORT", "ACTION_PORT", "RASA_PORT")]
+        return [int(self.env[k]) for k in ("DUCKLING_PORT", "ACTION_PORT", "RASA_PORT", "STAFF_PORT")]
 
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.env['RASA_PORT']}"
+
+    @property
+    def staff_url(self) -> str:
+        """The staff console (``python -m staff_console``, the Procfile's ``staff``)."""
+        return f"http://127.0.0.1:{self.env['STAFF_PORT']}/staff/"
 
     @property
     def api_token(self) -> str:
@@ -77,6 +82,7 @@ class Stack:
             "duckling": (f"http://127.0.0.1:{self.env['DUCKLING_PORT']}/", lambda r: r.text == "quack!"),
             "actions": (f"http://127.0.0.1:{self.env['ACTION_PORT']}/health", lambda r: r.ok),
             "rasa": (self.api("/status"), lambda r: r.ok and r.json().get("model_file")),
+            "staff": (f"{self.staff_url}login", lambda r: r.ok),
         }
         deadline = time.monotonic() + START_TIMEOUT_S
         pending = dict(checks)
@@ -160,13 +166,15 @@ def alive(pid: int) -> bool:
 
 def stack_env(tmp: Path, database_url: str, tracker_url: str) -> Dict[str, str]:
     env = dict(os.environ)
-    duckling, actions, rasa = free_port(), free_port(), free_port()
+    duckling, actions, rasa, staff = free_port(), free_port(), free_port(), free_port()
     env.update(
         DUCKLING_HOST="127.0.0.1",
         DUCKLING_PORT=str(duckling),
         ACTION_PORT=str(actions),
         RASA_HOST="127.0.0.1",
         RASA_PORT=str(rasa),
+        STAFF_HOST="127.0.0.1",
+        STAFF_PORT=str(staff),
         RASA_DUCKLING_HTTP_URL=f"http://127.0.0.1:{duckling}",
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions}/webhook",
         DATABASE_URL=database_url,

@@ -204,7 +204,7 @@ def register(app: Sanic) -> None:
                 review_queue.queue_correction, c.settings.review_queue,
                 c.settings.tracker_store_url, days, form.get("key") or "", form.get("intent") or "")
         except review_queue.ReviewRefused as error:
-            return _error(409 if "déjà" in str(error) else 400, str(error))
+            return _error(error.status, str(error))
         logger.info("staff member %s queued a reviewed example", request.ctx.session.member.name)
         return response.json(queued, status=201)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timezone
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,19 +14,28 @@ from staff_console.models import AUDIT_ACTIONS, StaffAudit
 from staff_console.passwords import StaffMember
 
 
-def record(sessions: "sessionmaker[Session]", member: StaffMember, action: str,
-           appointment_id: int, clinic_patient_id: str, details: Dict) -> int:
-    """Add one audit row; its id."""
+def summary(done: Any) -> Dict:
+    """An appointment as the audit and the console show it (doctor, start, status)."""
+    return {"doctor_id": done.doctor_id, "start": done.start.isoformat(), "status": done.status}
+
+
+def recorder(member: StaffMember, action: str, clinic_patient_id: str,
+             before: Optional[Dict] = None) -> Callable[[Session, Any], None]:
+    """The audit row of one change, for :class:`ClinicOperations` to write in the change's
+    own transaction (both commit, or neither)."""
     if action not in AUDIT_ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    row = StaffAudit(at=utc_now(), staff_user_id=member.id, staff_name=member.name,
-                     action=action, appointment_id=appointment_id,
-                     clinic_patient_id=clinic_patient_id,
-                     details=json.dumps(details, ensure_ascii=False, sort_keys=True))
-    with sessions() as session, session.begin():
-        session.add(row)
-        session.flush()
-        return row.id
+
+    def record(session: Session, done: Any) -> None:
+        details = {"after": summary(done)}
+        if before is not None:
+            details["before"] = before
+        session.add(StaffAudit(at=utc_now(), staff_user_id=member.id, staff_name=member.name,
+                               action=action, appointment_id=done.id,
+                               clinic_patient_id=clinic_patient_id,
+                               details=json.dumps(details, ensure_ascii=False, sort_keys=True)))
+
+    return record
 
 
 def recent(sessions: "sessionmaker[Session]", tz, limit: int = 100,

@@ -25,7 +25,12 @@ _LOCK = threading.Lock()
 
 
 class ReviewRefused(ValueError):
-    """The correction cannot be queued; the message says why, in French."""
+    """The correction cannot be queued; the message says why, in French, and ``status``
+    is the HTTP status to answer with."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 def _key(text: str) -> str:
@@ -68,9 +73,9 @@ def queue_correction(queue: Path, tracker_store_url: str, days: float, key: str,
     found = next((c for c in candidates(tracker_store_url, days, queue, now=now)
                   if c["key"] == key), None)
     if found is None:
-        raise ReviewRefused("Message introuvable (déjà purgé ou hors de la période affichée).")
+        raise ReviewRefused("Message introuvable (purgé, ou hors de la période affichée).", 404)
     if found["queued"]:
-        raise ReviewRefused("Ce message est déjà dans la file de réentraînement.")
+        raise ReviewRefused("Ce message est déjà dans la file de réentraînement.", 409)
     text = found["text"].replace("\n", " ")
     block = f"- intent: {intent}\n  examples: |\n    - {text}\n"
     with _LOCK:

@@ -1,6 +1,6 @@
 """Booking, moving and cancelling on a patient's behalf, through the assistant's own
 :class:`~actions.clinic_operations.ClinicOperations` (same rules, same protection against
-double booking), each success recorded in the audit.
+double booking), each change and its audit row written in one transaction.
 
 Refusals are :class:`ActionRefused` with an HTTP status and a French reason for staff.
 """
@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.clinic_operations import (
-    AppointmentDetails,
     AppointmentNotFound,
     ClinicOperations,
     PatientAlreadyBooked,
@@ -86,11 +85,6 @@ def _doctor(operations: ClinicOperations, doctor_id: Optional[str]) -> Optional[
     return doctor_id
 
 
-def _summary(details: AppointmentDetails) -> Dict:
-    return {"doctor_id": details.doctor_id, "start": details.start.isoformat(),
-            "status": details.status}
-
-
 @dataclass(frozen=True)
 class StaffActions:
     operations: ClinicOperations
@@ -113,36 +107,33 @@ class StaffActions:
                 raise ActionRefused(400, "Nouveau patient : numéro de téléphone invalide.")
             known = PatientDetails(patient_id, first, last, phone)
         try:
-            booked = self.operations.book(known, start, doctor)
+            booked = self.operations.book(known, start, doctor,
+                                          record=audit.recorder(member, "book", patient_id))
         except Exception as error:  # noqa: BLE001 (mapped or re-raised by _refusal)
             raise _refusal(error) from None
-        audit.record(self.sessions, member, "book", booked.id, patient_id,
-                     {"after": _summary(booked)})
-        return {"appointment_id": booked.id, **_summary(booked)}
+        return {"appointment_id": booked.id, **audit.summary(booked)}
 
     def move(self, member: StaffMember, appointment_id: int, form: Dict[str, str]) -> Dict:
         before, patient = self._appointment(appointment_id)
         start = parse_start(self.operations, form.get("date"), form.get("time"))
         doctor = _doctor(self.operations, form.get("doctor_id"))
         try:
-            moved = self.operations.reschedule(appointment_id, patient.clinic_patient_id,
-                                               patient.phone_e164, start, doctor)
+            moved = self.operations.reschedule(
+                appointment_id, patient.clinic_patient_id, patient.phone_e164, start, doctor,
+                record=audit.recorder(member, "move", patient.clinic_patient_id, before))
         except Exception as error:  # noqa: BLE001
             raise _refusal(error) from None
-        audit.record(self.sessions, member, "move", moved.id, patient.clinic_patient_id,
-                     {"before": before, "after": _summary(moved)})
-        return {"appointment_id": moved.id, **_summary(moved)}
+        return {"appointment_id": moved.id, **audit.summary(moved)}
 
     def cancel(self, member: StaffMember, appointment_id: int) -> Dict:
         before, patient = self._appointment(appointment_id)
         try:
-            cancelled = self.operations.cancel(appointment_id, patient.clinic_patient_id,
-                                               patient.phone_e164)
+            cancelled = self.operations.cancel(
+                appointment_id, patient.clinic_patient_id, patient.phone_e164,
+                record=audit.recorder(member, "cancel", patient.clinic_patient_id, before))
         except Exception as error:  # noqa: BLE001
             raise _refusal(error) from None
-        audit.record(self.sessions, member, "cancel", cancelled.id, patient.clinic_patient_id,
-                     {"before": before, "after": _summary(cancelled)})
-        return {"appointment_id": cancelled.id, **_summary(cancelled)}
+        return {"appointment_id": cancelled.id, **audit.summary(cancelled)}
 
     def _appointment(self, appointment_id: int):
         with self.sessions() as session:

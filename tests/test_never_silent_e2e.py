@@ -26,8 +26,12 @@ from spoken_french.say import say_date
 from simulation.stack import Stack, running_stack
 from voice_channel.turn_core import NOTHING_TO_SAY
 
-# Marked `walk`: not yet run green on the final model; `make test-walk` runs it.
+# Part of `make test-e2e`; `make test-walk` runs it alone (marked `walk`).
 pytestmark = [pytest.mark.e2e, pytest.mark.walk]
+# The dialogue itself answers almost every turn; the channel's safety net speaks for the
+# rest (today: « oui »/« non » where a form asks for a name or a number, and a bare name
+# or date outside any form, 24 of 374 turns). More than this is a regression.
+MOST_TURNS_FOR_THE_SAFETY_NET = 0.10
 
 ROOT = Path(__file__).resolve().parent.parent
 ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)|\[([^\]]+)\]\{[^}]+\}")
@@ -60,11 +64,15 @@ class Identities:
         clinic = load_clinic_config()
         self._numbers = itertools.count(1)
         days, day = [], datetime.now(clinic.timezone).date() + timedelta(days=2)
-        while len(days) < 30:
+        last = datetime.now(clinic.timezone).date() + clinic.booking_horizon - timedelta(days=1)
+        while day < last:
             if day.weekday() < 5 and day not in clinic.closed_days:
                 days.append(day)
             day += timedelta(days=1)
-        self._times = ((d, h) for d in days for h in (9, 10, 11, 15, 16, 17))
+        # The half hours every weekday is open (9:00-11:30, 14:00-17:30): about 800
+        # within the horizon; each conversation takes one or two.
+        self._times = ((d, time(h, m)) for d in days for h in (9, 10, 11, 14, 15, 16, 17)
+                       for m in (0, 30))
 
     def patient(self) -> Tuple[str, str]:
         n = next(self._numbers)
@@ -78,13 +86,13 @@ def booked_patient(stack: Stack, who: Identities) -> Tuple[str, str]:
     """A patient with one upcoming appointment, written directly in the database."""
     clinic = load_clinic_config()
     patient_id, phone = who.patient()
-    day, hour = who.time()
+    day, at = who.time()
     engine = make_engine(stack.env["DATABASE_URL"])
     try:
         operations = ClinicOperations(make_session_factory(engine), clinic)
         e164 = "+33" + phone.replace(" ", "")[1:]
         operations.book(PatientDetails(patient_id, "Camille", "Lefebvre", e164),
-                        datetime.combine(day, time(hour), tzinfo=clinic.timezone), "martin")
+                        datetime.combine(day, at, tzinfo=clinic.timezone), "martin")
     finally:
         engine.dispose()
     return patient_id, phone
@@ -93,19 +101,22 @@ def booked_patient(stack: Stack, who: Identities) -> Tuple[str, str]:
 def form_walks(stack: Stack, who: Identities) -> Iterator[Tuple[str, Callable[[], List[str]]]]:
     """(point, a function giving the answers that lead there) for every point of every
     form; each call gives a new identity and time (the caps, the slots taken)."""
+    def spoken(day, at) -> str:
+        return f"{say_date(day)} à {at.hour}h{at.minute or ''}"
+
     def booking() -> List[Tuple[str, str]]:
         patient_id, phone = who.patient()
-        day, hour = who.time()
+        day, at = who.time()
         return [("booking: start", "je voudrais prendre rendez-vous"), ("booking: last name", "Lefebvre"),
                 ("booking: first name", "Camille"), ("booking: patient ID", patient_id),
-                ("booking: phone", phone), ("booking: time", f"{say_date(day)} à {hour}h"),
+                ("booking: phone", phone), ("booking: time", spoken(day, at)),
                 ("booking: confirmation", "oui")]
 
     def reschedule() -> List[Tuple[str, str]]:
         patient_id, phone = booked_patient(stack, who)
-        day, hour = who.time()
+        day, at = who.time()
         return [("move: start", "je dois déplacer mon rendez-vous"), ("move: patient ID", patient_id),
-                ("move: phone", phone), ("move: new time", f"{say_date(day)} à {hour}h"),
+                ("move: phone", phone), ("move: new time", spoken(day, at)),
                 ("move: confirmation", "oui")]
 
     def cancel() -> List[Tuple[str, str]]:
@@ -143,9 +154,9 @@ def test_every_intent_at_every_point_gets_an_answer(stack):
             if texts == [NOTHING_TO_SAY]:
                 net[(point, intent)] += 1
     assert silent == [], silent
-    # How often the channel's safety net spoke instead of the dialogue (kept small).
-    print(f"{sum(net.values())} of {len(points) * len(examples)} turns answered by the "
-          f"safety net: {sorted(net)}")
+    turns = len(points) * len(examples)
+    print(f"{sum(net.values())} of {turns} turns answered by the safety net: {sorted(net)}")
+    assert sum(net.values()) <= MOST_TURNS_FOR_THE_SAFETY_NET * turns, sorted(net)
 
 
 def test_anything_else_yes_asks_what_else_and_no_says_goodbye(stack):

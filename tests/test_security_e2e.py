@@ -96,7 +96,7 @@ def test_rasa_telemetry_is_off(stack):
             continue
         if any(part.endswith(b"rasa") for part in command) and b"run" in command:
             assert b"RASA_TELEMETRY_ENABLED=false" in environment
-            assert b"--auth-token" in command
+            assert f"--auth-token={stack.api_token}".encode() in command
             return
     pytest.fail("no `rasa run` process in the stack")
 

@@ -534,6 +534,25 @@ def test_review_loop_on_real_conversations(stack, tmp_path):
     assert {"intent": "ask_human", "examples": f"- {handoff}\n"} in added, added
 
 
+def test_the_conversations_of_issue_13_end_as_they_should(stack):
+    """The text bench's scripted conversations (bench/text_chat.py), each once: « autre
+    chose ? » → « oui », a name as first message, a date too far ahead four times, an
+    overseas mobile, « Claire » after « Durand », « il faut que je me casse », the address
+    outside and inside a form. None silent, no question asked a fourth time in a row."""
+    from bench.text_chat import run_conversations
+
+    def staff_chat(sender: str, message: str) -> list:
+        reply = stack.staff_say(sender, message)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    report = run_conversations(staff_chat)
+    failed = [r for r in report["results"] if not r["ends_well"]]
+    assert failed == [], failed
+    assert report["silent_turns"] == 0
+    assert report["most_times_the_same_question_in_a_row"] <= 3
+
+
 def test_ctrl_c_stops_every_process_and_frees_the_ports(stack):
     started = stack.process_tree()
     assert len(started) >= 5  # honcho, the three services and the purge
