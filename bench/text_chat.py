@@ -2,7 +2,7 @@
 and how it holds a typed conversation, on the real stack.
 
 Usage: ``python bench/text_chat.py [--out bench/results/text_chat.json] [--rounds 3]``
-starts the stack (``tests.stack.running_stack``, SQLite, a fresh database), then:
+starts the stack (``simulation.stack.running_stack``, SQLite, a fresh database), then:
 
 * **understanding**: every phrase of ``bench/data/heldout_phrases.yml`` (written for this
   bench, never in ``data/nlu/``: the bench refuses to run if one is) goes through Rasa's
@@ -136,7 +136,7 @@ def _booking_until_time(n: int, first_name: str = "Camille", last_name: str = "L
 
 def _far_day() -> str:
     from actions.clinic_config import load_clinic_config
-    from actions.spoken_french import say_date
+    from spoken_french.say import say_date
 
     clinic = load_clinic_config()
     day = datetime.now(clinic.timezone).date() + clinic.booking_horizon + timedelta(days=20)
@@ -211,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     phrases = heldout_phrases(training=training_phrases())
-    from tests.stack import running_stack
+    from simulation.stack import running_stack
 
     with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp), sqlite=True) as stack:
         def parse(text: str) -> Dict[str, Any]:

@@ -188,12 +188,12 @@ def transcript(engine: Engine, handle: int, retention_days: int,
     if rows[0].id != handle or rows[-1].timestamp < now - retention_days * DAY_S:
         raise ConversationNotFound(handle)
     channel = channel_of(sender)
-    turns = [turn for row in rows for turn in _turns(row, channel)]
+    turns = [turn for row in rows for turn in _turns(row)]
     return {"id": handle, "channel": channel, "conversation": mask_text(sender),
             "start": rows[0].timestamp, "turns": turns}
 
 
-def _turns(row, channel: str) -> Iterable[Dict]:
+def _turns(row) -> Iterable[Dict]:
     at = row.timestamp
     if row.type_name == "session_started":
         yield {"who": "system", "at": at, "text": "Nouvelle session"}
@@ -206,17 +206,16 @@ def _turns(row, channel: str) -> Iterable[Dict]:
         if text:
             yield {"who": "bot", "at": at, "text": mask_text(text)}
     elif row.type_name == "user":
-        yield from _user_turn(_json(row.data), at, channel)
+        yield from _user_turn(_json(row.data), at)
 
 
-def _user_turn(event: Dict, at: float, channel: str) -> Iterable[Dict]:
+def _user_turn(event: Dict, at: float) -> Iterable[Dict]:
     text = event.get("text") or ""
     if text.startswith(INJECTED_PREFIXES):
         return
     metadata = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
     intent = (event.get("parse_data") or {}).get("intent") or {}
-    keypad = metadata.get("input") == "keypad" or (
-        channel == "phone" and text.isascii() and text.isdigit())
+    keypad = metadata.get("input") == "keypad"  # set by the phone call on typed digits
     turn = {"who": "user", "at": at, "text": mask_text(text), "keypad": keypad,
             "intent": intent.get("name"), "confidence": intent.get("confidence")}
     barge_in = metadata.get("barge_in")

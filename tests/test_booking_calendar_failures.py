@@ -30,7 +30,9 @@ def drop_appointments(database_url):
     engine = create_engine(database_url)
     try:
         with engine.begin() as connection:
-            connection.execute(sql("DROP TABLE appointments"))
+            # CASCADE: the staff console's audit refers to appointments (PostgreSQL).
+            cascade = " CASCADE" if connection.dialect.name == "postgresql" else ""
+            connection.execute(sql(f"DROP TABLE appointments{cascade}"))
     finally:
         engine.dispose()
 

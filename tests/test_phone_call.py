@@ -342,6 +342,8 @@ async def test_keypad_entry_is_the_answer_when_an_id_is_asked(whisper, espeak):
 
     await run_call(call, line, script)
     assert dialogue.said == ["/greet", "123456", "78"]
+    # Typed digits are marked as such on the user event (the staff console shows them).
+    assert [(m or {}).get("input") for m in dialogue.metadata] == [None, "keypad", "keypad"]
     assert line.bot_texts()[0] == f"Quel est votre numéro de dossier ? {KEYPAD_OFFER}"
     assert line.bot_texts()[1] == "Merci."  # offered once per question
     assert [m["text"] for m in line.events("transcript")] == ["123456", "78"]

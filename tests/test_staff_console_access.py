@@ -24,7 +24,7 @@ from staff_console.app import PUBLIC_ROUTES, create_app
 from staff_console.models import StaffSession
 from staff_console.passwords import create_user
 from staff_console.settings import ConsoleSettings
-from tests.stack import free_port
+from simulation.stack import free_port
 from tests.test_staff_console_conversations import write_conversation
 
 PASSWORD = "un-mot-de-passe-long"

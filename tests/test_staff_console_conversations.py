@@ -63,7 +63,7 @@ def booking_call(appointment_id: int):
              "heard_seconds": 2.6}]}}),
         ActiveLoop("booking_form", timestamp=T0 + 11),
         BotUttered("Votre numéro de dossier ?", timestamp=T0 + 12),
-        user("482913", T0 + 20, "inform"),
+        user("482913", T0 + 20, "inform", metadata={"input": "keypad"}),
         BotUttered("Je récapitule : dossier 4 8 2 9 1 3, téléphone 06 12 34 56 78. Je confirme ?",
                    timestamp=T0 + 30),
         user("mon numéro est le 06 12 34 56 78", T0 + 40, "inform"),
@@ -126,6 +126,9 @@ def test_transcript_masks_numbers_and_shows_barge_in_and_keypad(tracker):
     assert cut["barge_in"] == [{"text": "Bonjour, vous êtes bien au cabinet médical.",
                                 "heard_seconds": 2.6, "seconds": 9.0}]
     assert [t["keypad"] for t in shown["turns"] if t["who"] == "user"] == [False, True, False]
+    # Digits that were said (no marker) are not shown as typed.
+    said = conversations._user_turn({"text": "482913", "metadata": {}}, T0)
+    assert [turn["keypad"] for turn in said] == [False]
     with pytest.raises(conversations.ConversationNotFound):
         conversations.transcript(tracker, call.handle + 1, 30, now=T0 + 3600)  # not a first event
     old = conversations.summaries(tracker, 60, channel="phone", now=T0 + 3600)[-1]

@@ -17,9 +17,9 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import create_engine, text
 
-from actions.spoken_french import say_date
+from spoken_french.say import say_date
 from tests.browser import launch_chromium, require_chromium
-from tests.stack import PROJECT_ROOT, Stack, running_stack
+from simulation.stack import PROJECT_ROOT, Stack, running_stack
 from tests.test_stack_e2e import (
     ASK_BOOKING, appointments_of, next_open_weekday, speak, type_with_speech, utc_naive)
 from voice_channel.speech_turn import NOT_HEARD

@@ -150,7 +150,9 @@ class DialogueWorker:
             if self._degraded:
                 await self._answer_offer(text, item)
         barge_in = self.voice.take_barge_in() if timing is not None else None
-        metadata = {"barge_in": barge_in} if barge_in is not None else None
+        metadata = {"barge_in": barge_in} if barge_in is not None else {}
+        if timing is not None and timing.kind == "keypad":
+            metadata["input"] = "keypad"  # the staff console's transcripts show it as typed
         began = time.perf_counter()
         try:
             messages = await self.conversation.say(
