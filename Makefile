@@ -22,6 +22,9 @@ export RASA_HOST       ?= 127.0.0.1
 export RASA_PORT       ?= 5005
 export STAFF_HOST      ?= 127.0.0.1
 export STAFF_PORT      ?= 5006
+# `make shell`'s own Rasa server (its terminal channel): not RASA_PORT, so that it runs
+# beside `make run`.
+SHELL_PORT             ?= 5007
 export RASA_DUCKLING_HTTP_URL ?= http://$(DUCKLING_HOST):$(DUCKLING_PORT)
 export ACTION_ENDPOINT_URL    ?= http://127.0.0.1:$(ACTION_PORT)/webhook
 # Clinic database: SQLite file var/clinic.db unless DATABASE_URL says otherwise.
@@ -47,7 +50,7 @@ WITH_SECRETS := export RASA_API_TOKEN=$${RASA_API_TOKEN:-$$(cat var/rasa_api_tok
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 .PHONY: help setup models run services migrate check-config train validate test test-unit \
-        test-stories test-e2e shell actions bench bench-text bench-voice bench-phone bench-abuse nlu-report clean \
+        test-stories test-e2e shell actions bench bench-text bench-turns bench-voice bench-phone bench-abuse nlu-report clean \
         setup-tts coqui models-vosk purge api-token review add-reviewed test-walk \
         staff-user
 
@@ -118,8 +121,9 @@ purge: setup ## Delete conversations older than the retention period (clinic.yml
 actions: setup ## Run the action server alone (on ACTION_HOST, 127.0.0.1 by default)
 	SANIC_HOST=$(ACTION_HOST) $(PY) -m rasa_sdk --actions actions --port $(ACTION_PORT)
 
-shell: train ## Chat with the bot in the terminal (needs `make run` elsewhere for actions)
-	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
+shell: train ## Chat with the bot in the terminal (beside `make run`, which serves the actions)
+	$(RASA) shell --model models --endpoints endpoints.yml \
+	  --interface 127.0.0.1 --port $(SHELL_PORT)
 
 test: setup ## Everything: data validation, unit and database tests, stories, end to end
 	$(MAKE) validate
@@ -164,6 +168,9 @@ bench: setup ## Duckling benchmark, written to bench/results/
 
 bench-text: setup train ## Colloquial phrases and scripted conversations over the staff chat -> bench/results/text_chat.json
 	$(PY) bench/text_chat.py
+
+bench-turns: setup train ## 1, 5, 20, 50 patients booking at once over the staff chat, cost per stage -> bench/results/text_turns.json
+	$(PY) bench/text_turns.py $(BENCH_TURNS_ARGS)
 
 bench-voice: setup models train ## Voice channel through the real stack -> bench/results/voice_http.json
 	$(PY) bench/voice_http.py

@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import slots
 from actions.choices import pick_offered_slot
+from actions.expected_answer import DATE, expecting
 from actions.clinic_operations import AppointmentDetails, ClinicOperations
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.duckling_client import first_time_entity
@@ -126,6 +127,7 @@ class ActionAskAppointmentId(Action):
              for i, a in enumerate(upcoming)]
         )
         dispatcher.utter_message(
-            text=f"Vous avez {len(upcoming)} rendez-vous à venir : {listed}. Lequel voulez-vous {verb} ?"
+            text=f"Vous avez {len(upcoming)} rendez-vous à venir : {listed}. Lequel voulez-vous {verb} ?",
+            **expecting(DATE),
         )
         return []

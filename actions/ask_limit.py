@@ -26,6 +26,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import slots
 from actions.clinic_config import clinic_config
+from actions.expected_answer import PATIENT_ID, PHONE, expecting
 
 GAVE_UP = "gave_up"
 # Numbers the phone line lets the caller type on the keypad.
@@ -72,6 +73,7 @@ class _AskNumber(Action):
     """The question for a number, or, at the limit, the keypad offer instead."""
 
     slot = ""
+    expect = ""  # the kind of answer (actions.expected_answer)
 
     def name(self) -> Text:
         return f"action_ask_{self.slot}"
@@ -80,7 +82,7 @@ class _AskNumber(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
         if failures_of(tracker, self.slot) >= max_asks_per_slot():
-            dispatcher.utter_message(text=KEYPAD_OFFER)
+            dispatcher.utter_message(text=KEYPAD_OFFER, **expecting(self.expect))
         else:
             dispatcher.utter_message(response=f"utter_ask_{self.slot}")
         return []
@@ -88,7 +90,9 @@ class _AskNumber(Action):
 
 class ActionAskPatientId(_AskNumber):
     slot = slots.PATIENT_ID
+    expect = PATIENT_ID
 
 
 class ActionAskPhoneNumber(_AskNumber):
     slot = slots.PHONE_NUMBER
+    expect = PHONE

@@ -33,6 +33,7 @@ from actions.clinic_operations import (
 )
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.conversation_control import reset_form_events
+from actions.expected_answer import DATE, YES_NO, expecting
 from actions.form_validation import ClinicFormValidation
 from actions.scheduling import Slot, SlotRejected
 from actions.appointment_lookup import say_appointment
@@ -134,7 +135,7 @@ class ValidateBookingForm(ClinicFormValidation):
         try:
             await run_blocking(operations.check_upcoming_limits, patient_id, phone)
         except TooManyUpcoming as problem:
-            dispatcher.utter_message(text=say_upcoming_limit(problem))
+            dispatcher.utter_message(text=say_upcoming_limit(problem), **expecting(YES_NO))
             return {**result, slots.OUTCOME: REFUSED_UPCOMING_LIMIT}
         return result
 
@@ -187,7 +188,7 @@ class ValidateBookingForm(ClinicFormValidation):
             dispatcher.utter_message(text="Vous avez déjà un rendez-vous à ce moment-là.")
             return await self._offer_again(dispatcher, chosen, doctor_id, "")
         except TooManyUpcoming as problem:
-            dispatcher.utter_message(text=say_upcoming_limit(problem))
+            dispatcher.utter_message(text=say_upcoming_limit(problem), **expecting(YES_NO))
             return {slots.BOOKING_CONFIRMED: True, slots.OUTCOME: REFUSED_UPCOMING_LIMIT}
         except (PatientMismatch, PatientNotRegistered):
             return await self._identity_refused_at_booking(operations, patient, dispatcher, tracker)
@@ -288,9 +289,10 @@ def ask_time(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) 
     """Offer the slots found, or ask the open question."""
     offers = [slot_from_value(v) for v in tracker.get_slot(slots.OFFERED_SLOTS) or []]
     if offers:
-        dispatcher.utter_message(text=say_offers(offers, clinic_operations().now()))
+        dispatcher.utter_message(text=say_offers(offers, clinic_operations().now()),
+                                 **expecting(DATE))
     else:
-        dispatcher.utter_message(text=question)
+        dispatcher.utter_message(text=question, **expecting(DATE))
 
 
 class ActionAskBookingConfirmed(Action):
@@ -308,7 +310,8 @@ class ActionAskBookingConfirmed(Action):
                 f"téléphone {say_phone(tracker.get_slot(slots.PHONE_NUMBER))}, "
                 f"le {say_appointment(tracker.get_slot(slots.CHOSEN_SLOT))}. "
                 "Je confirme ?"
-            )
+            ),
+            **expecting(YES_NO),
         )
         return []
 

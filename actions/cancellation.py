@@ -22,6 +22,7 @@ from actions.appointment_lookup import (
 from actions.clinic_operations import AppointmentNotFound
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.conversation_control import reset_form_events
+from actions.expected_answer import YES_NO, expecting
 from actions.time_answers import CALENDAR_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ class ActionAskCancelConfirmed(Action):
     ) -> List[Dict[Text, Any]]:
         current = chosen_appointment(tracker)
         dispatcher.utter_message(
-            text=f"Vous souhaitez annuler le rendez-vous du {say_appointment(current)}. Je confirme l'annulation ?"
+            text=f"Vous souhaitez annuler le rendez-vous du {say_appointment(current)}. Je confirme l'annulation ?",
+            **expecting(YES_NO),
         )
         return []
 

@@ -28,6 +28,7 @@ from actions.ask_limit import LIMIT_OFFER, ends_the_form, gave_up, gave_up_outco
 from actions.clinic_config import clinic_config
 from actions.clinic_operations import ClinicOperations
 from actions.clinic_service import clinic_operations, run_blocking
+from actions.expected_answer import YES_NO, expecting
 from actions.identity_failures import FailureCount
 from spoken_french.hesitations import BEFORE_A_NAME
 from spoken_french.numbers import mask_patient_id, normalize_phone, parse_patient_id
@@ -145,8 +146,9 @@ class ClinicFormValidation(FormValidationAction, ABC):
         failures = dict(tracker.get_slot(slots.VALIDATION_FAILURES) or {})
         failures[slot] = failures.get(slot, 0) + 1
         values = {slot: None, slots.VALIDATION_FAILURES: failures, **(extra or {})}
-        message = explanation
+        message, expect = explanation, {}
         if ends_the_form(slot, failures[slot]):
+            expect = expecting(YES_NO)  # the reception is offered: « oui » transfers
             if offer_person:
                 message = f"{explanation} {LIMIT_OFFER}"
             values[slots.OUTCOME] = gave_up_outcome(slot)
@@ -156,7 +158,7 @@ class ClinicFormValidation(FormValidationAction, ABC):
             )
         else:
             logger.info("slot %s rejected (%d time(s))", slot, failures[slot])
-        dispatcher.utter_message(text=message)
+        dispatcher.utter_message(text=message, **expect)
         return values
 
     async def next_requested_slot(

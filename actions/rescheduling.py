@@ -21,6 +21,7 @@ from actions.booking import ask_time
 from actions.clinic_operations import AppointmentNotFound, PatientAlreadyBooked, SlotTaken
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.conversation_control import reset_form_events
+from actions.expected_answer import YES_NO, expecting
 from actions.scheduling import SlotRejected
 from actions.time_answers import (
     CALENDAR_UNAVAILABLE,
@@ -139,7 +140,8 @@ class ActionAskRescheduleConfirmed(Action):
             text=(
                 f"Je récapitule : votre rendez-vous du {say_appointment(current)}, "
                 f"est déplacé au {say_appointment(chosen)}. Je confirme ?"
-            )
+            ),
+            **expecting(YES_NO),
         )
         return []
 

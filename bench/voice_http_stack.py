@@ -12,7 +12,7 @@ import requests
 from actions.clinic_config import ClinicConfig
 from spoken_french.say import say_date
 from voice_channel.audio.wav import read_wav
-from voice_channel.dialogue.hint import hint_from_tracker
+from voice_channel.dialogue.hint import hint_from_events
 from voice_channel.stt.hints import RecognitionHint
 from bench.speech_scoring import word_error_rate
 from bench.voice_http_utterances import (
@@ -114,7 +114,7 @@ class ConversationSetup:
             last_words = " ".join(self.client.say(sender, turn)) or last_words
         state = self.client.tracker_state(sender)
         slots = state.get("slots") or {}
-        hint = hint_from_tracker(slots, state.get("events") or [], self.patient_id_digits)
+        hint = hint_from_events(state.get("events") or [])
         return hint, slots.get("requested_slot") == CONTEXT_SLOTS[context], last_words
 
 

@@ -22,7 +22,6 @@ import numpy as np
 import pytest
 
 from simulation.synthetic_audio import CALLER_RATE, require_caller_voice, silence, speech_16k
-from voice_channel.stt.hints import RecognitionHint
 from voice_channel.call.clock import Clock, FastClock
 from voice_channel.telephony.mulaw import mulaw_encode, resample
 from voice_channel.call.keypad import KEYPAD_OFFER
@@ -63,16 +62,15 @@ def espeak():
 
 class ScriptedDialogue:
     """Rasa stand-in: replies from a function of the text (or a coroutine it returns: a
-    slow or hanging dialogue); hints from a list or a function."""
+    slow or hanging dialogue); a question's ``metadata`` says what it expects, as Rasa's."""
 
-    def __init__(self, reply=None, hint=None) -> None:
+    def __init__(self, reply=None) -> None:
         self.said: List[str] = []
         self.sessions: List[str] = []  # senders of the SESSION_START each call begins with
         self.sessions_closed: List[str] = []  # senders of the SESSION_START sent as it ends
         self.session_metadata: List[Optional[Dict[str, Any]]] = []  # opening, then closing
         self.metadata: List[Optional[Dict[str, Any]]] = []  # with each text in ``said``
         self._reply = reply or (lambda text: [{"text": "Bonjour."}])
-        self._hint = hint or (lambda said: RecognitionHint())
 
     async def say(self, sender: str, text: str,
                   metadata: Optional[Dict[str, Any]] = None) -> List[Dict[str, Any]]:
@@ -91,9 +89,6 @@ class ScriptedDialogue:
         self.sender = sender
         reply = self._reply(text)
         return await reply if inspect.isawaitable(reply) else reply
-
-    async def hint(self, sender: str) -> RecognitionHint:
-        return self._hint(self.said)
 
 
 def to_mulaw_frames(audio16k: np.ndarray) -> List[bytes]:
@@ -319,11 +314,9 @@ async def test_silence_reprompts_twice_then_says_goodbye_and_ends(whisper, espea
 
 
 async def test_keypad_entry_is_the_answer_when_an_id_is_asked(whisper, espeak):
-    asked = RecognitionHint(expected="patient_id", question="Quel est votre numéro de dossier ?")
-    dialogue = ScriptedDialogue(
-        lambda text: [{"text": "Quel est votre numéro de dossier ?"}] if text == "/greet"
-        else [{"text": "Merci."}],
-        hint=lambda said: asked if len(said) < 3 else RecognitionHint())
+    asked = {"text": "Quel est votre numéro de dossier ?", "metadata": {"expect": "patient_id"}}
+    dialogue = ScriptedDialogue(  # the question, asked again after the first entry
+        lambda text: [asked] if len(dialogue.said) < 3 else [{"text": "Merci."}])
     clock = FastClock(5)
     call = PhoneCall(whisper, espeak, dialogue, fast(keypad_pause=2.0), clock=clock)
     line = Line(clock)
@@ -345,7 +338,7 @@ async def test_keypad_entry_is_the_answer_when_an_id_is_asked(whisper, espeak):
     # Typed digits are marked as such on the user event (the staff console shows them).
     assert [(m or {}).get("input") for m in dialogue.metadata] == [None, "keypad", "keypad"]
     assert line.bot_texts()[0] == f"Quel est votre numéro de dossier ? {KEYPAD_OFFER}"
-    assert line.bot_texts()[1] == "Merci."  # offered once per question
+    assert line.bot_texts()[1:] == [asked["text"], "Merci."]  # offered once per question
     assert [m["text"] for m in line.events("transcript")] == ["123456", "78"]
     assert [t.kind for t in call.turns] == ["keypad", "keypad"]
 

@@ -52,6 +52,8 @@ from voice_channel.stt.guard import (
 from spoken_french.yes_no import snap_yes_no
 from voice_channel.stt.hints import postprocess, prompting_for, snap_digits
 from tests.conftest import skip_or_fail
+from voice_channel.audio.pcm import to_float32
+from voice_channel.stt.whisper import max_tokens_for
 
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -424,6 +426,36 @@ def test_guard_rejects_noise_cough_and_silence(whisper, case, hint):
                       RecognitionHint(hint) if hint else None)
     assert transcript.text == "" and transcript.rejected_reason == "no_speech_vad", transcript
     assert not transcript.accepted and transcript.processing_seconds < 1.0
+
+
+def test_whisper_runs_silero_once_per_utterance_and_hears_the_same(whisper, monkeypatch):
+    """Silero is run once (not again inside faster-whisper): Whisper gets the speech it
+    found, which is what faster-whisper's own vad_filter gives it."""
+    import faster_whisper.transcribe as whisper_transcribe
+    import faster_whisper.vad as vad
+
+    audio = speech_16k("Je voudrais prendre un rendez-vous pour demain matin.")
+    runs = []
+    real = vad.get_speech_timestamps
+
+    def counted(*args, **kwargs):
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(vad, "get_speech_timestamps", counted)
+    monkeypatch.setattr(whisper_transcribe, "get_speech_timestamps", counted)
+    transcript = whisper.transcribe(audio, None)
+    assert len(runs) == 1 and transcript.accepted, transcript
+    # The same audio through faster-whisper's own filter: the same words.
+    prompting, room = whisper._fit_prompt(whisper._whisper(), prompting_for(None))
+    own, _ = whisper._whisper().transcribe(
+        to_float32(audio), language="fr", beam_size=whisper.beam_size, best_of=1,
+        temperature=0.0, condition_on_previous_text=False, without_timestamps=True,
+        initial_prompt=prompting.initial_prompt, hotwords=prompting.hotwords,
+        vad_filter=True, vad_parameters=whisper.vad_parameters,
+        max_new_tokens=min(room, max_tokens_for(len(audio) / 16000)), no_speech_threshold=None,
+        log_prob_threshold=None, compression_ratio_threshold=None)
+    assert " ".join(s.text.strip() for s in own).strip() == transcript.raw_text
 
 
 @pytest.mark.parametrize("case", GUARD_CASES)

@@ -1,4 +1,5 @@
-"""The voice channel's configuration, the recognition hint it builds, and its web client's routes."""
+"""The voice channel's configuration and its web client's routes (the recognition hint:
+tests/test_expected_answers.py)."""
 from __future__ import annotations
 
 import itertools
@@ -8,7 +9,6 @@ import pytest
 from sanic import Sanic
 
 from voice_channel.channel import InvalidVoiceConfig, VoiceInput, VoiceSettings
-from voice_channel.dialogue.hint import hint_from_tracker
 
 
 def test_channel_is_named_voice_and_reads_its_settings():
@@ -45,41 +45,6 @@ def test_phone_settings_and_twilio_credentials(monkeypatch):
     assert settings.twilio_credentials() == (None, "from-env")
     configured = VoiceSettings(twilio_account_sid="AC1", twilio_auth_token="from-yml")
     assert configured.twilio_credentials() == ("AC1", "from-yml")
-
-
-def bot(text):
-    return {"event": "bot", "text": text}
-
-
-@pytest.mark.parametrize(
-    "requested, expected",
-    [
-        ("patient_id", "patient_id"),
-        ("phone_number", "phone"),
-        ("booking_time", "date"),
-        ("new_time", "date"),
-        ("booking_confirmed", "yes_no"),
-        ("cancel_confirmed", "yes_no"),
-        ("last_name", "name"),
-        (None, "free"),
-    ],
-)
-def test_hint_follows_what_the_form_asks(requested, expected):
-    hint = hint_from_tracker(
-        {"requested_slot": requested}, [{"event": "user"}, bot("Quelle est la question ?")], 6
-    )
-    assert hint.expected == expected
-    assert hint.question == "Quelle est la question ?"
-    assert hint.digits == (6 if expected == "patient_id" else None)
-
-
-def test_hint_for_a_handoff_offer_is_yes_or_no():
-    hint = hint_from_tracker({"handoff_offered": True}, [bot("Voulez-vous que je vous passe une personne ?")], 6)
-    assert hint.expected == "yes_no"
-
-
-def test_hint_question_is_only_the_bots_last_turn():
-    assert hint_from_tracker({}, [bot("Ancienne question ?"), {"event": "user"}], 6).question is None
 
 
 # -- the web client's routes, through the channel's real blueprint ----------------------

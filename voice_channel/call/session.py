@@ -31,10 +31,6 @@ from voice_channel.tts.base import SpeechSynthesizer
 
 logger = logging.getLogger(__name__)
 
-# s for the recognition hint read after each answer (the reply waits for it); past it the
-# next turn is recognised without a hint.
-HINT_TIMEOUT = 2.0
-
 
 class CallSession:
     def __init__(self, recognizer: SpeechRecognizer, synthesizer: SpeechSynthesizer,
@@ -49,11 +45,9 @@ class CallSession:
         self.metrics = metrics
         self.send_event = send_event
         self.events_enabled = events_enabled
-        timeout = settings.dialogue_timeout
         self.conversation = Conversation(
             dialogue, sender, metadata, call_sid=lifetime.call_sid,
-            timeout=clock.real_seconds(timeout),
-            hint_timeout=clock.real_seconds(min(HINT_TIMEOUT, timeout)))
+            timeout=clock.real_seconds(settings.dialogue_timeout))
         self.recognition = create_recognition(
             recognizer, settings.recognition_mode, on_partial=self._on_partial,
             speculative=settings.speculative, queue=recognition_queue)

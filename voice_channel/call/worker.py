@@ -4,8 +4,9 @@ Inputs arrive on a queue (a new Rasa session, the greeting, an utterance's trans
 keypad digits, a silence), so that the transport's reader never waits on recognition,
 Rasa or synthesis and hears a barge-in while the bot speaks. Each caller turn follows
 :mod:`voice_channel.turn_core` (an untrusted transcript gets ``NOT_HEARD``, an empty
-answer ``NOTHING_TO_SAY``). After each answer the recognition hint is read again (what
-the bot has just asked; it also says when the keypad is offered).
+answer ``NOTHING_TO_SAY``). Each answer's last question gives the next recognition hint
+(:func:`~voice_channel.dialogue.hint.hint_from_reply`: what the bot has just asked; it
+also says when the keypad is offered), with no further request to Rasa.
 
 An error inside a turn is logged and the caller hears an apology; after
 ``max_turn_errors`` in a row the call ends. A dialogue too slow to answer gets the
@@ -17,7 +18,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from voice_channel.call.keypad import KeypadEntry, keypad_wanted
 from voice_channel.call.lifetime import CallEnded, CallLifetime
@@ -30,6 +31,7 @@ from voice_channel.call.silence import SilenceWatch
 from voice_channel.call.voice import BotVoice, SendEvent
 from voice_channel.dialogue.conversation import SESSION_START, Conversation
 from voice_channel.dialogue.deadline import DialogueTimeout
+from voice_channel.dialogue.hint import hint_from_reply
 from voice_channel.listening.listener import Listener
 from voice_channel.listening.recognition_queue import RecognitionBusy
 from voice_channel.stt.base import Transcript
@@ -166,7 +168,7 @@ class DialogueWorker:
         if timing is not None:
             timing.dialogue_seconds = time.perf_counter() - began
             self.metrics.record(timing, item.speech_end)
-        await self._refresh_hint()
+        self._hint_from(messages)
         reply = reply_to(messages, caller_turn=timing is not None)
         if reply.nothing_said:
             logger.info("call %s: the dialogue had nothing to say: saying what it can do",
@@ -209,13 +211,9 @@ class DialogueWorker:
             await self.voice.speak([NOT_HEARD])
         return text
 
-    async def _refresh_hint(self) -> None:
-        try:
-            hint = await self.conversation.hint()
-            self.hint = hint if isinstance(hint, RecognitionHint) else RecognitionHint()
-        except Exception as error:
-            logger.warning("call %s: no recognition hint (%s)", self.call_sid, type(error).__name__)
-            self.hint = RecognitionHint()
+    def _hint_from(self, messages: List[Dict[str, Any]]) -> None:
+        """What the reply asks (said with its last question): the next turn's hint."""
+        self.hint = hint_from_reply(messages)
         if not keypad_wanted(self.hint):
             self.keypad.reset()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Protocol
 
-from voice_channel.stt.hints import RecognitionHint
 from voice_channel.dialogue.deadline import DialogueTimeout, ask_with_deadline
 
 logger = logging.getLogger(__name__)
@@ -36,20 +35,15 @@ class Dialogue(Protocol):
         cut in.
         """
 
-    async def hint(self, sender: str) -> RecognitionHint:
-        """What the bot has just asked (for recognition and the keypad)."""
-
 
 class Conversation:
     def __init__(self, dialogue: Dialogue, sender: str, metadata: Dict[str, Any], *,
-                 timeout: float, hint_timeout: float, call_sid: Optional[str]) -> None:
-        """``timeout``: real seconds for each message; ``hint_timeout``: for the hint, read
-        just after an answer (the reply waits for it: it must be short)."""
+                 timeout: float, call_sid: Optional[str]) -> None:
+        """``timeout``: real seconds for each message."""
         self.dialogue = dialogue
         self.sender = sender
         self.metadata = dict(metadata)
         self.timeout = timeout
-        self.hint_timeout = hint_timeout
         self.call_sid = call_sid
 
     def metadata_with(self, extra: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
@@ -62,10 +56,6 @@ class Conversation:
         return await ask_with_deadline(
             self.dialogue.say(self.sender, text, self.metadata_with(extra)), self.timeout,
             what, self.call_sid)
-
-    async def hint(self) -> RecognitionHint:
-        return await ask_with_deadline(self.dialogue.hint(self.sender), self.hint_timeout,
-                                       "hint", self.call_sid)
 
     async def close(self, timeout: float) -> None:
         """A new session for the sender, waiting ``timeout`` real seconds at most; never raises."""

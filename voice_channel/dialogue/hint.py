@@ -1,8 +1,13 @@
-"""What the bot has just asked, read from the conversation, as a hint for recognition.
+"""What the bot has just asked, as a hint for recognition.
 
-Whisper hears short answers far better when told what to expect: a date, a
-phone number, a patient ID, yes or no, a name. This is the only module of the voice
-channel that knows the domain's slot names and reads Rasa's tracker store.
+Whisper hears short answers far better when told what to expect: a date, a phone
+number, a patient ID, yes or no, a name. The dialogue says it with each question: the
+question's message carries ``metadata: {"expect": <kind>}`` (the domain's responses, and
+the questions the actions write, ``actions/expected_answer.py``). The phone call reads
+it from the reply it has just received (:func:`hint_from_reply`: nothing more to ask
+Rasa before speaking); the HTTP turn, which has no reply in hand, from the conversation's
+last bot event (:func:`hint_from_tracker_store`, the voice channel's only read of Rasa's
+tracker store).
 """
 from __future__ import annotations
 
@@ -12,46 +17,42 @@ from typing import Any, Dict, List, Optional
 from rasa.shared.core.trackers import EventVerbosity
 
 from voice_channel.clinic_facts import patient_id_digits
-from voice_channel.stt.hints import RecognitionHint
+from voice_channel.stt.hints import EXPECTED_KINDS, RecognitionHint
 
 logger = logging.getLogger(__name__)
 
-EXPECTED_BY_SLOT = {
-    "patient_id": "patient_id",
-    "phone_number": "phone",
-    "booking_time": "date",
-    "new_time": "date",
-    "appointment_id": "date",
-    "booking_confirmed": "yes_no",
-    "reschedule_confirmed": "yes_no",
-    "cancel_confirmed": "yes_no",
-    "last_name": "name",
-    "first_name": "name",
-}
+EXPECT_KEY = "expect"
 
 
-def hint_from_tracker(
-    slots: Dict[str, Any], events: List[Dict[str, Any]], patient_id_digits: Optional[int]
-) -> RecognitionHint:
-    """The hint for the caller's next answer, from the tracker's slots and events."""
-    expected = EXPECTED_BY_SLOT.get(slots.get("requested_slot") or "", "free")
-    if expected == "free" and slots.get("handoff_offered"):
-        expected = "yes_no"  # "Voulez-vous que je vous passe une personne ?"
-    question = _last_bot_text(events)
-    return RecognitionHint(
-        expected=expected,
-        question=question,
-        digits=patient_id_digits if expected == "patient_id" else None,
-    )
+def hint_from_reply(messages: List[Dict[str, Any]]) -> RecognitionHint:
+    """The hint for the answer to the reply's last text (messages as the channel
+    collected them, each with the ``metadata`` Rasa sent it with)."""
+    texts = [m for m in messages if m.get("text")]
+    if not texts:
+        return RecognitionHint()
+    last = texts[-1]
+    return _hint(last["text"], (last.get("metadata") or {}).get(EXPECT_KEY))
 
 
-def _last_bot_text(events: List[Dict[str, Any]]) -> Optional[str]:
+def hint_from_events(events: List[Dict[str, Any]]) -> RecognitionHint:
+    """The hint for the answer to the conversation's last bot text (tracker events;
+    a bot event keeps its message's ``metadata`` inside its own)."""
     for event in reversed(events):
         if event.get("event") == "bot" and event.get("text"):
-            return event["text"]
+            said = (event.get("metadata") or {}).get("metadata") or {}
+            return _hint(event["text"], said.get(EXPECT_KEY))
         if event.get("event") == "user":
-            return None
-    return None
+            break
+    return RecognitionHint()
+
+
+def _hint(question: str, expect: Optional[str]) -> RecognitionHint:
+    if expect not in EXPECTED_KINDS:
+        if expect is not None:
+            logger.warning("unknown expected answer %r: free speech expected", expect)
+        expect = "free"
+    return RecognitionHint(expected=expect, question=question,
+                           digits=patient_id_digits() if expect == "patient_id" else None)
 
 
 async def hint_from_tracker_store(agent: Any, sender: str) -> RecognitionHint:
@@ -63,11 +64,6 @@ async def hint_from_tracker_store(agent: Any, sender: str) -> RecognitionHint:
             tracker = await agent.tracker_store.retrieve(sender)
         except Exception:  # a hint is a bonus: never fail the turn for it
             logger.exception("could not read the conversation for a recognition hint")
-    state = (
-        tracker.current_state(EventVerbosity.AFTER_RESTART)
-        if tracker is not None
-        else {"slots": {}, "events": []}
-    )
-    return hint_from_tracker(
-        state.get("slots") or {}, state.get("events") or [], patient_id_digits()
-    )
+    if tracker is None:
+        return RecognitionHint()
+    return hint_from_events(tracker.current_state(EventVerbosity.AFTER_RESTART).get("events") or [])

@@ -5,8 +5,9 @@
 official size name (``small``, ``medium``, ``large-v3-turbo``…) that faster-whisper
 downloads from the Hugging Face Hub on first use and caches.
 
-Each utterance goes through Silero VAD (bundled with faster-whisper) first: with no
-speech, Whisper is not even run. Then French decoding with a small beam, no
+Each utterance goes through Silero VAD (bundled with faster-whisper) once: with no
+speech, Whisper is not even run; otherwise Whisper hears only the speech Silero found
+(what faster-whisper's own ``vad_filter`` would do, without running Silero again). Then French decoding with a small beam, no
 conditioning on previous text, the hint's prompt, and :mod:`voice_channel.stt.guard`.
 """
 from __future__ import annotations
@@ -153,12 +154,15 @@ class WhisperRecognizer(SpeechRecognizer):
         used = len(question) + len(hotwords) + 12
         return fitted, WHISPER_MAX_LENGTH - used
 
-    def speech_seconds(self, audio: np.ndarray) -> float:
-        """Seconds of speech Silero VAD finds in ``audio`` (16 kHz float32)."""
+    def speech_chunks(self, audio: np.ndarray) -> List[Dict[str, int]]:
+        """Where Silero VAD hears speech in ``audio`` (16 kHz float32): sample ranges."""
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-        chunks = get_speech_timestamps(audio, VadOptions(**self.vad_parameters))
-        return sum(chunk["end"] - chunk["start"] for chunk in chunks) / SAMPLE_RATE
+        return get_speech_timestamps(audio, VadOptions(**self.vad_parameters))
+
+    def speech_seconds(self, audio: np.ndarray) -> float:
+        """Seconds of speech Silero VAD finds in ``audio`` (16 kHz float32)."""
+        return _seconds(self.speech_chunks(audio))
 
     def transcribe(self, pcm16k: np.ndarray, hint: Optional[RecognitionHint] = None) -> Transcript:
         started = time.perf_counter()
@@ -173,9 +177,17 @@ class WhisperRecognizer(SpeechRecognizer):
 
         if audio_seconds < 0.1:
             return result(rejected_reason="no_speech_vad", speech_seconds=0.0)
-        speech = self.speech_seconds(audio) if self.vad_filter else None
-        if speech == 0.0:
-            return result(rejected_reason="no_speech_vad", speech_seconds=0.0)
+        speech = None
+        if self.vad_filter:
+            # Silero once: what it finds decides whether Whisper runs at all, and Whisper
+            # gets only those parts, exactly as its own vad_filter would cut them.
+            from faster_whisper.vad import collect_chunks
+
+            chunks = self.speech_chunks(audio)
+            speech = _seconds(chunks)
+            if speech == 0.0:
+                return result(rejected_reason="no_speech_vad", speech_seconds=0.0)
+            audio = np.concatenate(collect_chunks(audio, chunks)[0], axis=0)
 
         prompting, room = self._fit_prompt(whisper, prompting_for(hint))
         segments, _info = whisper.transcribe(
@@ -188,8 +200,7 @@ class WhisperRecognizer(SpeechRecognizer):
             condition_on_previous_text=False,
             initial_prompt=prompting.initial_prompt,
             hotwords=prompting.hotwords,
-            vad_filter=self.vad_filter,
-            vad_parameters=self.vad_parameters if self.vad_filter else None,
+            vad_filter=False,  # already cut above
             without_timestamps=True,
             # Speech is at most ~6 tokens/s: a decoding loop stops early (and is rejected).
             max_new_tokens=min(room, max_tokens_for(audio_seconds)),
@@ -223,3 +234,7 @@ class WhisperRecognizer(SpeechRecognizer):
         logger.debug("whisper %.2fs audio in %.2fs: %r -> %r (%s)", audio_seconds,
                      transcript.processing_seconds, raw_text, text, verdict.rejected_reason)
         return transcript
+
+
+def _seconds(chunks: List[Dict[str, int]]) -> float:
+    return sum(chunk["end"] - chunk["start"] for chunk in chunks) / SAMPLE_RATE

@@ -3,6 +3,7 @@
 The protocol, as data:
 
 * :mod:`.media_streams`: the WebSocket protocol's formats and inbound events;
+* :mod:`.frame_fields`: typed reads of a frame's JSON fields (:class:`ProtocolError`);
 * :mod:`.outbound_frames`: the frames we send (the only place stream JSON is written);
 * :mod:`.stream_options`: what a client asks in ``start``'s custom parameters;
 * :mod:`.mulaw`: G.711 µ-law codec and 8 kHz ↔ 16 kHz streaming resampling;
@@ -15,6 +16,7 @@ A stream, served:
 * :mod:`.phone_call`: one stream as one call (reads, dispatches, writes; the call's
   logic is :mod:`voice_channel.call`);
 * :mod:`.frame_reader`: frames in, with an idle deadline and a budget for bad ones;
+* :mod:`.stream_writer`: frames out; a failed send ends the call;
 * :mod:`.playback`: the bot's audio paced out as ``media`` frames, ``mark`` and ``clear``;
 * :mod:`.realtime_guard`: caller audio may not run ahead of the clock;
 * :mod:`.admission`: whether a stream may become a call, and the close codes;

@@ -24,17 +24,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
+from voice_channel.telephony.frame_fields import (
+    ProtocolError, object_field, optional_int, optional_str, required_int, required_str,
+)
+
 MAX_MESSAGE_BYTES = 64 * 1024  # Twilio's frames are ~300 bytes; 64 KiB is ~2 s of L16
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
 FRAME_MS = 20
-
-
-class ProtocolError(ValueError):
-    """An inbound frame that is not a valid Media Streams message.
-
-    The message is a short reason that is safe to log: it never quotes the
-    payload, a parameter's value (the caller's number) or the raw frame.
-    """
 
 
 @dataclass(frozen=True)
@@ -149,20 +145,20 @@ def parse_message(frame: Union[str, bytes, bytearray]) -> InboundEvent:
     if parser is None:
         named = f" {event!r}" if _EVENT_NAME.match(event) else ""
         raise ProtocolError(f"unknown event{named}")
-    sequence = _optional_int(message, "sequenceNumber", event)
+    sequence = optional_int(message, "sequenceNumber", event)
     return parser(message, sequence)
 
 
 def _parse_connected(message: Dict[str, Any], _sequence: Optional[int]) -> Connected:
     return Connected(
-        protocol=_optional_str(message, "protocol", "connected") or "",
-        version=_optional_str(message, "version", "connected") or "",
+        protocol=optional_str(message, "protocol", "connected") or "",
+        version=optional_str(message, "version", "connected") or "",
     )
 
 
 def _parse_start(message: Dict[str, Any], sequence: Optional[int]) -> Start:
-    start = _object(message, "start", "start")
-    stream_sid = _required_str(start, "streamSid", "start")
+    start = object_field(message, "start", "start")
+    stream_sid = required_str(start, "streamSid", "start")
     outer = message.get("streamSid")
     if outer is not None and outer != stream_sid:
         raise ProtocolError("start: streamSid differs from start.streamSid")
@@ -178,9 +174,9 @@ def _parse_start(message: Dict[str, Any], sequence: Optional[int]) -> Start:
         raise ProtocolError("start: 'customParameters' must map strings to strings")
     return Start(
         stream_sid=stream_sid,
-        call_sid=_required_str(start, "callSid", "start"),
-        account_sid=_optional_str(start, "accountSid", "start") or "",
-        media_format=_media_format(_object(start, "mediaFormat", "start")),
+        call_sid=required_str(start, "callSid", "start"),
+        account_sid=optional_str(start, "accountSid", "start") or "",
+        media_format=_media_format(object_field(start, "mediaFormat", "start")),
         tracks=tuple(tracks),
         custom_parameters=dict(parameters),
         sequence_number=sequence,
@@ -206,7 +202,7 @@ def _media_format(raw: Dict[str, Any]) -> MediaFormat:
 
 
 def _parse_media(message: Dict[str, Any], sequence: Optional[int]) -> Media:
-    media = _object(message, "media", "media")
+    media = object_field(message, "media", "media")
     payload = media.get("payload")
     if not isinstance(payload, str):
         raise ProtocolError("media: missing 'payload'")
@@ -215,33 +211,33 @@ def _parse_media(message: Dict[str, Any], sequence: Optional[int]) -> Media:
     except (binascii.Error, ValueError):
         raise ProtocolError("media: payload is not valid base64") from None
     return Media(
-        stream_sid=_required_str(message, "streamSid", "media"),
-        track=_required_str(media, "track", "media"),
-        chunk=_required_int(media, "chunk", "media"),
-        timestamp=_required_int(media, "timestamp", "media"),
+        stream_sid=required_str(message, "streamSid", "media"),
+        track=required_str(media, "track", "media"),
+        chunk=required_int(media, "chunk", "media"),
+        timestamp=required_int(media, "timestamp", "media"),
         payload=audio,
         sequence_number=sequence,
     )
 
 
 def _parse_dtmf(message: Dict[str, Any], sequence: Optional[int]) -> Dtmf:
-    dtmf = _object(message, "dtmf", "dtmf")
+    dtmf = object_field(message, "dtmf", "dtmf")
     digit = dtmf.get("digit")
     if not isinstance(digit, str) or digit not in DTMF_DIGITS:
         raise ProtocolError("dtmf: 'digit' must be one of 0-9, *, #, A-D")
     return Dtmf(
-        stream_sid=_required_str(message, "streamSid", "dtmf"),
+        stream_sid=required_str(message, "streamSid", "dtmf"),
         digit=digit,
-        track=_optional_str(dtmf, "track", "dtmf") or "inbound_track",
+        track=optional_str(dtmf, "track", "dtmf") or "inbound_track",
         sequence_number=sequence,
     )
 
 
 def _parse_mark(message: Dict[str, Any], sequence: Optional[int]) -> Mark:
-    mark = _object(message, "mark", "mark")
+    mark = object_field(message, "mark", "mark")
     return Mark(
-        stream_sid=_required_str(message, "streamSid", "mark"),
-        name=_required_str(mark, "name", "mark"),
+        stream_sid=required_str(message, "streamSid", "mark"),
+        name=required_str(mark, "name", "mark"),
         sequence_number=sequence,
     )
 
@@ -252,9 +248,9 @@ def _parse_stop(message: Dict[str, Any], sequence: Optional[int]) -> Stop:
         raise ProtocolError("stop: 'stop' must be an object")
     stop = stop or {}
     return Stop(
-        stream_sid=_required_str(message, "streamSid", "stop"),
-        call_sid=_optional_str(stop, "callSid", "stop"),
-        account_sid=_optional_str(stop, "accountSid", "stop"),
+        stream_sid=required_str(message, "streamSid", "stop"),
+        call_sid=optional_str(stop, "callSid", "stop"),
+        account_sid=optional_str(stop, "accountSid", "stop"),
         sequence_number=sequence,
     )
 
@@ -267,48 +263,3 @@ _PARSERS = {
     "mark": _parse_mark,
     "stop": _parse_stop,
 }
-
-
-def _object(container: Dict[str, Any], key: str, event: str) -> Dict[str, Any]:
-    value = container.get(key)
-    if not isinstance(value, dict):
-        raise ProtocolError(f"{event}: missing object '{key}'")
-    return value
-
-
-def _required_str(container: Dict[str, Any], key: str, event: str) -> str:
-    value = container.get(key)
-    if not isinstance(value, str) or not value:
-        raise ProtocolError(f"{event}: missing '{key}'")
-    return value
-
-
-def _optional_str(container: Dict[str, Any], key: str, event: str) -> Optional[str]:
-    value = container.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ProtocolError(f"{event}: '{key}' must be a string")
-    return value
-
-
-def _as_int(value: Any) -> Optional[int]:
-    """Twilio sends counters as decimal strings ("1"); accept plain integers too."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
-        return int(value)
-    return None
-
-
-def _required_int(container: Dict[str, Any], key: str, event: str) -> int:
-    if key not in container:
-        raise ProtocolError(f"{event}: missing '{key}'")
-    number = _as_int(container[key])
-    if number is None:
-        raise ProtocolError(f"{event}: '{key}' must be a non-negative integer")
-    return number
-
-
-def _optional_int(container: Dict[str, Any], key: str, event: str) -> Optional[int]:
-    if container.get(key) is None:
-        return None
-    return _required_int(container, key, event)

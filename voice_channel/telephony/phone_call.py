@@ -7,7 +7,7 @@ queues): ``receive()`` returns the next frame, or None once the client has gone;
 :attr:`PhoneCall.close_code` (1000; 1008 refused or misbehaving; 1013 busy).
 
 This module reads frames, keeps the protocol's error budget, dispatches Twilio's events
-and writes every frame the call sends (through :mod:`.media_streams` and
+and writes every frame the call sends (through :mod:`.stream_writer` and
 :mod:`.playback`). At ``start`` the channel's ``admit`` function says whether the stream
 may become a call (:mod:`.admission`); an admitted call is a
 :class:`~voice_channel.call.session.CallSession`, fed the caller's audio as 16 kHz PCM
@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Callable, List, Optional
 
 from voice_channel.call.clock import Clock
 from voice_channel.call.lifetime import CallEnded, CallLifetime
@@ -53,11 +53,10 @@ from voice_channel.telephony.playback import Playback, play_to_the_end
 from voice_channel.telephony.realtime_guard import RealtimeGuard
 from voice_channel.telephony.stream_audio import InboundAudio
 from voice_channel.telephony.stream_options import StreamOptions
+from voice_channel.telephony.stream_writer import Send, StreamWriter
 from voice_channel.tts.base import SpeechSynthesizer
 
 logger = logging.getLogger(__name__)
-
-Send = Callable[[str], Awaitable[None]]
 
 # The conversation's id without an ``admit`` function: the call's, never the caller's number.
 DEFAULT_SENDER_PREFIX = "phone:"
@@ -97,7 +96,7 @@ class PhoneCall:
         self._errors = ProtocolErrors(settings.max_protocol_errors, self._lifetime)
         self._release: Optional[Callable[[], None]] = None
         self._realtime: Optional[RealtimeGuard] = None
-        self._send_raw: Optional[Send] = None
+        self._writer: Optional[StreamWriter] = None  # once serving
         self._audio: Optional[InboundAudio] = None
         self._playback: Optional[Playback] = None
 
@@ -131,7 +130,7 @@ class PhoneCall:
 
     async def serve(self, receive: Receive, send: Send) -> None:
         """Run the call until it ends; never raises (except on cancellation)."""
-        self._send_raw = send
+        self._writer = StreamWriter(send, self._lifetime)
         started = time.perf_counter()
         try:
             self._lifetime.spawn(self._start_deadline(), "start-deadline")
@@ -194,10 +193,11 @@ class PhoneCall:
         self.stream_sid = start.stream_sid
         self.call_sid = self._lifetime.call_sid = self.metrics.call_sid = start.call_sid
         options = StreamOptions.from_start(start)
-        self.events_enabled = options.events
+        self.events_enabled = self._writer.events_enabled = options.events
+        self._writer.stream_sid = start.stream_sid
         self._realtime = RealtimeGuard(start.media_format, self.settings.max_audio_ahead_seconds,
                                        self.clock)
-        self._playback = Playback(self._send, start.stream_sid, start.media_format,
+        self._playback = Playback(self._writer.send, start.stream_sid, start.media_format,
                                   clock=self.clock, echo_marks=options.echo_marks,
                                   lead_frames=self.settings.lead_frames,
                                   mark_grace=self.settings.mark_grace,
@@ -212,7 +212,7 @@ class PhoneCall:
         self.session = CallSession(
             self.recognizer, self.synthesizer, self.dialogue, self.sender,
             self.admission.metadata, self.settings, clock=self.clock, lifetime=self._lifetime,
-            metrics=self.metrics, output=self._playback, send_event=self._send_event,
+            metrics=self.metrics, output=self._playback, send_event=self._writer.event,
             events_enabled=self.events_enabled, transfer=self._transfer,
             fallback_transfer_number=self.fallback_transfer_number,
             recognition_queue=self.recognition_queue)
@@ -242,32 +242,12 @@ class PhoneCall:
             return
         await self.session.key(dtmf.digit)
 
-    # -- writing ----------------------------------------------------------------------------
-
-    async def _send(self, text: str) -> None:
-        if self.ended or self._send_raw is None:
-            raise CallEnded()
-        try:
-            await self._send_raw(text)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            logger.info("call %s: send failed (%s): the client has gone", self.call_sid,
-                        type(error).__name__)
-            self._end("client_gone")
-            raise CallEnded() from None
-
-    async def _send_event(self, payload: Dict[str, Any]) -> None:
-        if self.events_enabled:
-            try:
-                await self._send(event_message(self.stream_sid, payload))
-            except CallEnded:
-                pass
+    # -- writing (:mod:`.stream_writer`) ------------------------------------------------------
 
     async def _transfer(self, number: str) -> None:
         """The call goes to ``number`` (:mod:`.handover`), then ends."""
         self.metrics.transferred_to = number or None
-        self._end(await hand_over(number, self.call_sid, self.transfer, lambda payload: self._send(
+        self._end(await hand_over(number, self.call_sid, self.transfer, lambda payload: self._writer.send(
             event_message(self.stream_sid, payload))))
 
     # -- admission and the end ----------------------------------------------------------------
@@ -284,7 +264,7 @@ class PhoneCall:
     async def _say_and_end(self, text: str, reason: str) -> None:
         """Play ``text`` (not interruptible), then end; never waits long on a bad client."""
         try:
-            await self._send_event({"event": "bot", "text": text})
+            await self._writer.event({"event": "bot", "text": text})
             await play_to_the_end(text, self.synthesizer, self._playback,
                                   self.settings.mark_grace, self.clock, self.call_sid)
         finally:

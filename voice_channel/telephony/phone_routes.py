@@ -36,11 +36,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from spoken_french.numbers import mask_phone, normalize_phone
-from voice_channel.dialogue.hint import hint_from_tracker_store
 from voice_channel.dialogue.rasa import AskRasa, RasaDialogue
 from voice_channel.speech_engines import SpeechEngines
 from voice_channel.rate_limit import AddressRate
-from voice_channel.stt.hints import RecognitionHint
 from voice_channel.telephony.admission import Admission
 from voice_channel.telephony.incoming_call import TwilioLineSettings, add_incoming_call_route
 from voice_channel.telephony.media_streams import Start
@@ -146,9 +144,6 @@ def add_phone_routes(
             return
         loaded = await asyncio.to_thread(engines.load)
 
-        async def hint(sender: str) -> RecognitionHint:
-            return await hint_from_tracker_store(getattr(request.app.ctx, "agent", None), sender)
-
         async def receive() -> Optional[str]:
             try:
                 frame = await ws.recv()
@@ -160,7 +155,7 @@ def add_phone_routes(
 
         admit = stream_admission(tickets, lines, trusted=trusted,
                                  client_address=request.remote_addr or request.ip or "")
-        call = PhoneCall(loaded.recognizer, loaded.synthesizer, RasaDialogue(ask_rasa, hint),
+        call = PhoneCall(loaded.recognizer, loaded.synthesizer, RasaDialogue(ask_rasa),
                          call_settings, transfer=transfer, admit=admit,
                          fallback_transfer_number=(fallback_transfer_number()
                                                    if fallback_transfer_number else None))
