@@ -165,7 +165,8 @@ async def test_second_weak_understanding_in_a_row_offers_a_person(domain):
     assert [m["response"] for m in messages] == ["utter_offer_handoff"]
     assert domain["responses"]["utter_offer_handoff"] == [
         {"text": "Je n'arrive pas à vous comprendre. Voulez-vous que je vous passe une "
-                 "personne de l'accueil ?"}
+                 "personne de l'accueil ?",
+         "metadata": {"expect": "yes_no"}}  # the phone hears « oui »/« non » (hint)
     ]
 
 
