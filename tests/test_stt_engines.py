@@ -179,6 +179,9 @@ def test_judge_thresholds():
     assert judge([segment(" ... ")]).rejected_reason == "empty"
     assert judge([segment("quel est votre numéro")], prompt="Quel est votre numéro de téléphone ?") \
         .rejected_reason == "prompt_echo"
+    # A short answer made of the question's words is an answer (the hint snaps it).
+    confirmed = judge([segment("Je confirme ?")], prompt="Je récapitule : mardi à 15 heures. Je confirme ?")
+    assert confirmed.rejected_reason is None and confirmed.text == "Je confirme ?"
     # Token-weighted log-probability over segments; one failing statistic rejects all.
     verdict = judge([segment(logprob=-0.2, tokens=30), segment("Et mardi.", logprob=-1.5, tokens=3)])
     assert verdict.rejected_reason is None and verdict.avg_logprob == pytest.approx(-0.318, abs=1e-3)

@@ -132,12 +132,18 @@ def has_repetition_loop(text: str, thresholds: GuardThresholds = DEFAULT_THRESHO
     return False
 
 
+ECHO_MIN_WORDS = 3
+
+
 def is_prompt_echo(text: str, prompt: Optional[str]) -> bool:
-    """The text is (part of) the prompt we gave the model, nothing of its own."""
+    """The text is (part of) the prompt we gave the model, nothing of its own.
+
+    Three words at least: a short answer may well be words of the question (« je
+    confirme » to « … Je confirme ? »), and the hint then reads it as the answer."""
     if not prompt:
         return False
     said = normalize_words(text)
-    return len(said) >= 6 and said in normalize_words(prompt)
+    return len(said.split()) >= ECHO_MIN_WORDS and said in normalize_words(prompt)
 
 
 @dataclass(frozen=True)
