@@ -23,7 +23,8 @@ if [ -z "$model" ]; then
   echo "serve_rasa: no trained model in models/: run \`make train\`" >&2
   exit 1
 fi
-exec .venv/bin/rasa run --enable-api --auth-token="$RASA_API_TOKEN" \
+# `python -m rasa_server` is `rasa` with one measured fix (rasa_server/action_result_schema.py).
+exec .venv/bin/python -m rasa_server run --enable-api --auth-token="$RASA_API_TOKEN" \
   --interface "${RASA_HOST:-127.0.0.1}" --port "${RASA_PORT:-5005}" \
   --model "$model" \
   --credentials "${RASA_CREDENTIALS:-credentials.yml}" --endpoints endpoints.yml

@@ -94,11 +94,13 @@ def test_rasa_telemetry_is_off(stack):
             environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if any(part.endswith(b"rasa") for part in command) and b"run" in command:
+        # `python -m rasa_server run …` (scripts/serve_rasa.sh), or a plain `rasa run …`
+        if any(part.endswith(b"rasa") or part == b"rasa_server" for part in command) \
+                and b"run" in command:
             assert b"RASA_TELEMETRY_ENABLED=false" in environment
             assert f"--auth-token={stack.api_token}".encode() in command
             return
-    pytest.fail("no `rasa run` process in the stack")
+    pytest.fail("no Rasa server (`python -m rasa_server run`) in the stack")
 
 
 # -- streams must prove their origin ------------------------------------------------------------

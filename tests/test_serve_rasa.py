@@ -1,6 +1,6 @@
 """``scripts/serve_rasa.sh`` (the Procfile's ``rasa:`` line), run for real with a stand-in
-``rasa`` executable that prints the arguments it was given; Rasa's own argument parser then
-reads them, as ``rasa run`` would."""
+``python`` that prints the arguments ``-m rasa_server`` was given; Rasa's own argument
+parser then reads them, as ``rasa run`` would. Then ``rasa_server``'s fix itself."""
 from __future__ import annotations
 
 import os
@@ -15,13 +15,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    """Runs a copy of the script in a project whose ``.venv/bin/rasa`` prints its arguments,
-    one per line."""
+    """Runs a copy of the script in a project whose ``.venv/bin/python`` prints the
+    arguments it was given after ``-m rasa_server``, one per line."""
     (tmp_path / "scripts").mkdir()
     shutil.copy(PROJECT_ROOT / "scripts" / "serve_rasa.sh", tmp_path / "scripts")
     (tmp_path / ".venv" / "bin").mkdir(parents=True)
-    stand_in = tmp_path / ".venv" / "bin" / "rasa"
-    stand_in.write_text('#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n')
+    stand_in = tmp_path / ".venv" / "bin" / "python"
+    stand_in.write_text('#!/bin/sh\n[ "$1 $2" = "-m rasa_server" ] || exit 9\nshift 2\n'
+                        'for a in "$@"; do printf "%s\\n" "$a"; done\n')
     stand_in.chmod(0o755)
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "current.tar.gz").write_bytes(b"")
@@ -48,3 +49,45 @@ def test_no_or_a_short_token_refuses_to_start(tmp_path, token, reason):
     done = _serve(tmp_path, RASA_API_TOKEN=token)
     assert done.returncode == 1 and reason in done.stderr
     assert done.stdout == ""  # rasa was never started
+
+
+RESULTS = [
+    {"events": [{"event": "slot", "name": "last_name", "value": "Dupont"}],
+     "responses": [{"text": "Et votre prénom ?", "metadata": {"expect": "name"}}]},
+    {"events": [], "responses": []},
+    {},
+    {"events": "not a list"},
+    {"events": [{"event": "no such event"}]},
+    {"responses": "not a list"},
+    {"events": [{"event": "slot", "name": 3}]},
+]
+
+
+def test_the_servers_action_result_check_is_rasas_own_compiled_once():
+    """rasa_server's check of the action server's answers accepts and refuses exactly as
+    Rasa's own (same error message), without re-checking the schema on every call."""
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    from rasa_server import action_result_schema
+
+    def verdicts():
+        action, found = RemoteAction("action_x", None), []
+        for result in RESULTS:
+            try:
+                found.append(action._validate_action_result(result))
+            except ValidationError as error:
+                found.append(error.message)
+        return found
+
+    original = RemoteAction._validate_action_result
+    rasas = verdicts()
+    try:
+        action_result_schema.install()
+        assert RemoteAction._validate_action_result is not original
+        assert verdicts() == rasas
+    finally:
+        RemoteAction._validate_action_result = original
+        action_result_schema._installed = False
+    assert rasas[:3] == [True, True, True] and all(isinstance(v, str) for v in rasas[3:])
+    assert "Failed to validate Action server response" in rasas[3]

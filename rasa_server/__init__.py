@@ -1,0 +1,6 @@
+"""The Rasa server as ``make run`` starts it: Rasa's own command line, with the one
+measured fix of :mod:`.action_result_schema` installed first.
+
+``python -m rasa_server run …`` takes exactly ``rasa run``'s arguments
+(``scripts/serve_rasa.sh``); ``rasa run`` itself keeps working, only slower per turn.
+"""
