@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 
 from rasa.shared.core.trackers import EventVerbosity
 
-from voice_channel.clinic_facts import patient_id_digits
+from voice_channel.clinic_facts import ClinicFactsError, patient_id_digits
 from voice_channel.stt.hints import EXPECTED_KINDS, RecognitionHint
 
 logger = logging.getLogger(__name__)
@@ -51,8 +51,13 @@ def _hint(question: str, expect: Optional[str]) -> RecognitionHint:
         if expect is not None:
             logger.warning("unknown expected answer %r: free speech expected", expect)
         expect = "free"
-    return RecognitionHint(expected=expect, question=question,
-                           digits=patient_id_digits() if expect == "patient_id" else None)
+    digits = None
+    if expect == "patient_id":
+        try:
+            digits = patient_id_digits()
+        except ClinicFactsError as error:  # a hint is a bonus: never fail the turn for it
+            logger.warning("no patient ID length for the hint: %s", error)
+    return RecognitionHint(expected=expect, question=question, digits=digits)
 
 
 async def hint_from_tracker_store(agent: Any, sender: str) -> RecognitionHint:
