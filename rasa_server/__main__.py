@@ -1,13 +1,17 @@
-"""``python -m rasa_server run …``: ``rasa run …`` with :mod:`.action_result_schema`."""
-from __future__ import annotations
+"""``python -m rasa_server run …``: ``rasa run …`` with :mod:`.action_result_schema`.
 
-from rasa_server.action_result_schema import install
+Rasa's own entry point is imported first, as the ``rasa`` command does, so that
+everything it sets up at import (logging, the event loop policy) is as under ``rasa``.
+"""
+from __future__ import annotations
 
 
 def main() -> None:
-    install()
     from rasa.__main__ import main as rasa_main
 
+    from rasa_server.action_result_schema import install
+
+    install()
     rasa_main()
 
 
