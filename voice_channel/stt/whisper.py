@@ -7,8 +7,9 @@ downloads from the Hugging Face Hub on first use and caches.
 
 Each utterance goes through Silero VAD (bundled with faster-whisper) once: with no
 speech, Whisper is not even run; otherwise Whisper hears only the speech Silero found
-(what faster-whisper's own ``vad_filter`` would do, without running Silero again). Then French decoding with a small beam, no
-conditioning on previous text, the hint's prompt, and :mod:`voice_channel.stt.guard`.
+(what faster-whisper's own ``vad_filter`` would do, without running Silero again).
+Then French decoding with a small beam, no conditioning on previous text, the hint's
+prompt, and :mod:`voice_channel.stt.guard`.
 """
 from __future__ import annotations
 
