@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.duckling import percentile  # noqa: E402
+from bench.text_chat import latency  # noqa: E402
 
 PROBE = ROOT / "bench" / "stage_probe"
 LAST_NAMES = ["Lefebvre", "Moreau", "Girard", "Fontaine", "Mercier", "Chevalier", "Garnier",
@@ -167,19 +167,11 @@ def run_level(chat: Chat, patients: Sequence[Patient], concurrency: int) -> Dict
         "turns": len(seconds),
         "wall_s": round(wall, 2),
         "turns_per_s": round(len(seconds) / wall, 1),
-        **latency(seconds),
+        **{k: v for k, v in latency(seconds).items() if k != "count"},
         "errors": len(errors),
         "error_samples": errors[:5],
         "outcomes": outcomes,
     }
-
-
-def latency(seconds: Sequence[float]) -> Dict[str, float]:
-    ms = sorted(s * 1000 for s in seconds)
-    if not ms:
-        return {"p50_ms": 0.0, "p95_ms": 0.0, "max_ms": 0.0}
-    return {"p50_ms": round(percentile(ms, 50), 1), "p95_ms": round(percentile(ms, 95), 1),
-            "max_ms": round(ms[-1], 1)}
 
 
 def check_bookings(database_url: str, outcomes: Iterable[Outcome]) -> Dict[str, int]:
@@ -226,8 +218,8 @@ def stage_summary(directory: Path, turns: int) -> Dict[str, Any]:
     per_turn = {stage: sum(ms) / turns for stage, ms in calls.items()} if turns else {}
     stages = {
         stage: {"calls": len(ms), "ms_per_turn": round(per_turn[stage], 1),
-                **{k: round(v, 1) for k, v in latency([m / 1000 for m in ms]).items()
-                   if k != "max_ms"}}
+                **{k: v for k, v in latency([m / 1000 for m in ms]).items()
+                   if k in ("p50_ms", "p95_ms")}}
         for stage, ms in sorted(calls.items())
     }
     get = lambda stage: per_turn.get(stage, 0.0)  # noqa: E731
@@ -253,7 +245,8 @@ def stage_summary(directory: Path, turns: int) -> Dict[str, Any]:
 
 
 def staff_chat(stack) -> Chat:
-    """A typed turn through the stack's staff chat; a non-200 answer raises."""
+    """A typed turn through the stack's staff chat (one keep-alive session per thread);
+    a non-200 answer raises."""
     import requests
 
     session = threading.local()
@@ -261,9 +254,7 @@ def staff_chat(stack) -> Chat:
     def chat(sender: str, message: str) -> List[Dict[str, Any]]:
         if not hasattr(session, "http"):
             session.http = requests.Session()
-        reply = session.http.post(
-            f"{stack.rasa_url}/webhooks/staff/webhook", json={"sender": sender, "message": message},
-            headers={"Authorization": f"Bearer {stack.api_token}"}, timeout=180)
+        reply = stack.staff_say(sender, message, timeout=180, http=session.http)
         if reply.status_code != 200:
             raise RuntimeError(f"HTTP {reply.status_code}: {reply.text[:200]}")
         return reply.json()

@@ -61,9 +61,11 @@ class Stack:
         separator = "&" if "?" in path else "?"
         return f"{self.rasa_url}{path}{separator}token={self.api_token}"
 
-    def staff_say(self, sender: str, message: str, timeout: float = 60) -> requests.Response:
-        """A typed turn in the staff chat (``staff:<sender>`` in Rasa)."""
-        return requests.post(f"{self.rasa_url}/webhooks/staff/webhook",
+    def staff_say(self, sender: str, message: str, timeout: float = 60,
+                  http: Optional[requests.Session] = None) -> requests.Response:
+        """A typed turn in the staff chat (``staff:<sender>`` in Rasa); ``http``: a
+        session to reuse (keep-alive), else a new connection."""
+        return (http or requests).post(f"{self.rasa_url}/webhooks/staff/webhook",
                              json={"sender": sender, "message": message},
                              headers={"Authorization": f"Bearer {self.api_token}"}, timeout=timeout)
 

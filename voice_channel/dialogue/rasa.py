@@ -19,12 +19,12 @@ class ReplyCollector(CollectingOutputChannel):
     """Rasa's collecting output channel, keeping each text's ``metadata``."""
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        stored = len(self.messages)
+        await super().send_text_message(recipient_id, text, **kwargs)
         metadata = kwargs.get("metadata")
-        for part in text.strip().split("\n\n"):
-            message = self._message(recipient_id, text=part)
-            if metadata:
+        if metadata:
+            for message in self.messages[stored:]:
                 message["metadata"] = metadata
-            await self._persist_message(message)
 
 
 class RasaDialogue:

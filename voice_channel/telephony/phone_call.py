@@ -88,7 +88,6 @@ class PhoneCall:
         self.call_sid: Optional[str] = None
         self.stream_sid: Optional[str] = None
         self.sender: Optional[str] = None
-        self.events_enabled = False
         self.admission: Optional[Admission] = None
         self.metrics = CallMetrics()
         self.session: Optional[CallSession] = None  # once admitted
@@ -193,8 +192,7 @@ class PhoneCall:
         self.stream_sid = start.stream_sid
         self.call_sid = self._lifetime.call_sid = self.metrics.call_sid = start.call_sid
         options = StreamOptions.from_start(start)
-        self.events_enabled = self._writer.events_enabled = options.events
-        self._writer.stream_sid = start.stream_sid
+        self._writer.stream_sid, self._writer.events_enabled = start.stream_sid, options.events
         self._realtime = RealtimeGuard(start.media_format, self.settings.max_audio_ahead_seconds,
                                        self.clock)
         self._playback = Playback(self._writer.send, start.stream_sid, start.media_format,
@@ -213,7 +211,7 @@ class PhoneCall:
             self.recognizer, self.synthesizer, self.dialogue, self.sender,
             self.admission.metadata, self.settings, clock=self.clock, lifetime=self._lifetime,
             metrics=self.metrics, output=self._playback, send_event=self._writer.event,
-            events_enabled=self.events_enabled, transfer=self._transfer,
+            events_enabled=options.events, transfer=self._transfer,
             fallback_transfer_number=self.fallback_transfer_number,
             recognition_queue=self.recognition_queue)
         logger.info("call %s: stream started (%s %d Hz, %s recognition, marks %s)",
