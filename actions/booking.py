@@ -20,7 +20,6 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import slots
-from actions.ask_limit import gave_up, gave_up_events
 from actions.clinic_operations import (
     ClinicOperations,
     PatientAlreadyBooked,
@@ -32,8 +31,8 @@ from actions.clinic_operations import (
     same_name,
 )
 from actions.clinic_service import clinic_operations, run_blocking
-from actions.conversation_control import reset_form_events
 from actions.expected_answer import DATE, YES_NO, expecting
+from actions.form_done import ANYTHING_ELSE, FormDoneAction
 from actions.form_validation import ClinicFormValidation
 from actions.scheduling import Slot, SlotRejected
 from actions.appointment_lookup import say_appointment
@@ -316,26 +315,19 @@ class ActionAskBookingConfirmed(Action):
         return []
 
 
-class ActionBookingDone(Action):
+class ActionBookingDone(FormDoneAction):
     def name(self) -> Text:
         return "action_booking_done"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
-        outcome = tracker.get_slot(slots.OUTCOME) or {}
+    def said_outcome(
+        self, dispatcher: CollectingDispatcher, outcome: Dict[Text, Any]
+    ) -> Optional[List[Dict[Text, Any]]]:
         if outcome.get("booked"):
             dispatcher.utter_message(
-                text=(
-                    f"C'est noté. Votre rendez-vous est le {say_appointment(outcome)}. "
-                    "Puis-je faire autre chose pour vous ?"
-                )
+                text=f"C'est noté. Votre rendez-vous est le {say_appointment(outcome)}. {ANYTHING_ELSE}"
             )
-        elif outcome.get("refused"):
+            return []
+        if outcome.get("refused"):
             # The caller was just asked whether to speak to the reception.
-            return reset_form_events() + [SlotSet(slots.HANDOFF_OFFERED, True)]
-        elif gave_up(tracker):  # the reception was just offered
-            return reset_form_events() + gave_up_events()
-        else:
-            dispatcher.utter_message(response="utter_anything_else")
-        return reset_form_events()
+            return [SlotSet(slots.HANDOFF_OFFERED, True)]
+        return None

@@ -5,7 +5,7 @@ The row is kept with status ``cancelled``.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -13,7 +13,6 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import slots
-from actions.ask_limit import gave_up, gave_up_events
 from actions.appointment_lookup import (
     AppointmentLookupValidation,
     chosen_appointment,
@@ -21,8 +20,8 @@ from actions.appointment_lookup import (
 )
 from actions.clinic_operations import AppointmentNotFound
 from actions.clinic_service import clinic_operations, run_blocking
-from actions.conversation_control import reset_form_events
 from actions.expected_answer import YES_NO, expecting
+from actions.form_done import ANYTHING_ELSE, FormDoneAction
 from actions.time_answers import CALENDAR_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
@@ -82,27 +81,22 @@ class ActionAskCancelConfirmed(Action):
         return []
 
 
-class ActionCancelDone(Action):
+class ActionCancelDone(FormDoneAction):
     def name(self) -> Text:
         return "action_cancel_done"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
-        outcome = tracker.get_slot(slots.OUTCOME) or {}
+    def said_outcome(
+        self, dispatcher: CollectingDispatcher, outcome: Dict[Text, Any]
+    ) -> Optional[List[Dict[Text, Any]]]:
         if outcome.get("cancelled"):
             dispatcher.utter_message(
-                text=(
-                    f"C'est fait, votre rendez-vous du {say_appointment(outcome)} est annulé. "
-                    "Puis-je faire autre chose pour vous ?"
-                )
+                text=f"C'est fait, votre rendez-vous du {say_appointment(outcome)} est annulé. "
+                f"{ANYTHING_ELSE}"
             )
         elif outcome.get("kept"):
             dispatcher.utter_message(
-                text="D'accord, je n'annule rien. Votre rendez-vous est maintenu. Puis-je faire autre chose pour vous ?"
+                text=f"D'accord, je n'annule rien. Votre rendez-vous est maintenu. {ANYTHING_ELSE}"
             )
-        elif gave_up(tracker):  # the reception was just offered
-            return reset_form_events() + gave_up_events()
         else:
-            dispatcher.utter_message(response="utter_anything_else")
-        return reset_form_events()
+            return None
+        return []

@@ -216,28 +216,25 @@ class ClinicFormValidation(FormValidationAction, ABC):
     def validate_last_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if answered_the_other_name(tracker, slots.LAST_NAME, value):
-            return {slots.LAST_NAME: value_before_the_answer(tracker, slots.LAST_NAME)}
-        name = clean_name(value)
-        if name is None:
-            return self.fail(
-                dispatcher, tracker, slots.LAST_NAME,
-                "Je n'ai pas bien compris votre nom de famille.",
-            )
-        return self.succeed(tracker, {slots.LAST_NAME: name})
+        return self._validate_name(slots.LAST_NAME, value, dispatcher, tracker,
+                                   "Je n'ai pas bien compris votre nom de famille.")
 
     def validate_first_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        if answered_the_other_name(tracker, slots.FIRST_NAME, value):
-            return {slots.FIRST_NAME: value_before_the_answer(tracker, slots.FIRST_NAME)}
+        return self._validate_name(slots.FIRST_NAME, value, dispatcher, tracker,
+                                   "Je n'ai pas bien compris votre prénom.")
+
+    def _validate_name(
+        self, slot: Text, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        not_understood: Text,
+    ) -> Dict[Text, Any]:
+        if answered_the_other_name(tracker, slot, value):
+            return {slot: value_before_the_answer(tracker, slot)}
         name = clean_name(value)
         if name is None:
-            return self.fail(
-                dispatcher, tracker, slots.FIRST_NAME,
-                "Je n'ai pas bien compris votre prénom.",
-            )
-        return self.succeed(tracker, {slots.FIRST_NAME: name})
+            return self.fail(dispatcher, tracker, slot, not_understood)
+        return self.succeed(tracker, {slot: name})
 
     async def validate_patient_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -11,7 +11,6 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import slots
-from actions.ask_limit import gave_up, gave_up_events
 from actions.appointment_lookup import (
     AppointmentLookupValidation,
     chosen_appointment,
@@ -20,8 +19,8 @@ from actions.appointment_lookup import (
 from actions.booking import ask_time
 from actions.clinic_operations import AppointmentNotFound, PatientAlreadyBooked, SlotTaken
 from actions.clinic_service import clinic_operations, run_blocking
-from actions.conversation_control import reset_form_events
 from actions.expected_answer import YES_NO, expecting
+from actions.form_done import ANYTHING_ELSE, FormDoneAction
 from actions.scheduling import SlotRejected
 from actions.time_answers import (
     CALENDAR_UNAVAILABLE,
@@ -146,23 +145,17 @@ class ActionAskRescheduleConfirmed(Action):
         return []
 
 
-class ActionRescheduleDone(Action):
+class ActionRescheduleDone(FormDoneAction):
     def name(self) -> Text:
         return "action_reschedule_done"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
-        outcome = tracker.get_slot(slots.OUTCOME) or {}
-        if outcome.get("moved"):
-            dispatcher.utter_message(
-                text=(
-                    f"C'est fait. Votre rendez-vous est maintenant le {say_appointment(outcome)}. "
-                    "Puis-je faire autre chose pour vous ?"
-                )
-            )
-        elif gave_up(tracker):  # the reception was just offered
-            return reset_form_events() + gave_up_events()
-        else:
-            dispatcher.utter_message(response="utter_anything_else")
-        return reset_form_events()
+    def said_outcome(
+        self, dispatcher: CollectingDispatcher, outcome: Dict[Text, Any]
+    ) -> Optional[List[Dict[Text, Any]]]:
+        if not outcome.get("moved"):
+            return None
+        dispatcher.utter_message(
+            text=f"C'est fait. Votre rendez-vous est maintenant le {say_appointment(outcome)}. "
+            f"{ANYTHING_ELSE}"
+        )
+        return []

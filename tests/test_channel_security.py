@@ -19,6 +19,7 @@ from voice_channel.telephony.incoming_call import TwilioLineSettings, add_incomi
 from voice_channel.telephony.media_streams import MULAW_8K, Start
 from voice_channel.telephony.phone_lines import PhoneLines
 from voice_channel.telephony.stream_tickets import StreamTickets
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS as PROMPTS
 from voice_channel.telephony.phone_routes import stream_admission
 from simulation.stack import free_port
 
@@ -209,7 +210,8 @@ def test_tickets_admit_their_call_once_and_sign_the_caller():
 
 def test_admission_needs_a_ticket_and_gives_an_opaque_conversation_id():
     tickets, lines = StreamTickets(SECRET), PhoneLines(max_calls=1)
-    admit = stream_admission(tickets, lines, trusted=False, client_address="203.0.113.9")
+    admit = stream_admission(tickets, lines, trusted=False, client_address="203.0.113.9",
+                             busy=PROMPTS.busy)
     refused = admit(start(caller=CALLER))
     assert not refused.accepted and refused.close_code == CLOSE_POLICY_VIOLATION
     forged = admit(start(caller=CALLER, ticket=tickets.issue("CA" + "1" * 32, "+33600000000")))
@@ -234,7 +236,7 @@ def test_admission_needs_a_ticket_and_gives_an_opaque_conversation_id():
 
 def test_a_stream_with_the_channel_token_needs_no_ticket():
     admit = stream_admission(StreamTickets(SECRET), PhoneLines(), trusted=True,
-                             client_address="127.0.0.1")
+                             client_address="127.0.0.1", busy=PROMPTS.busy)
     accepted = admit(start())
     assert accepted.accepted and accepted.metadata["caller_key"].startswith("web:")
 
@@ -284,7 +286,6 @@ async def test_the_ticket_route_refuses_a_burst_from_one_address(asgi):
 
 @pytest.mark.asyncio
 async def test_a_turn_rasa_answers_with_nothing_is_never_silent(asgi, monkeypatch):
-    from voice_channel.turn_core import NOTHING_TO_SAY
 
     async def says_nothing(message) -> None:
         return None
@@ -297,4 +298,4 @@ async def test_a_turn_rasa_answers_with_nothing_is_never_silent(asgi, monkeypatc
                                (staff, "/webhooks/staff/webhook",
                                 {"Authorization": "Bearer jeton-du-personnel-0123"})):
         answer = await asgi(app, "POST", path, json=turn, headers=headers)
-        assert [m["text"] for m in answer.json()] == [NOTHING_TO_SAY]
+        assert [m["text"] for m in answer.json()] == [PROMPTS.nothing_to_say]

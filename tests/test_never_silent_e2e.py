@@ -24,7 +24,7 @@ from actions.clinic_operations import ClinicOperations, PatientDetails
 from actions.database import make_engine, make_session_factory
 from spoken_french.say import say_date
 from simulation.stack import Stack, running_stack
-from voice_channel.turn_core import NOTHING_TO_SAY
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS as PROMPTS
 
 # Part of `make test-e2e`; `make test-walk` runs it alone (marked `walk`).
 pytestmark = [pytest.mark.e2e, pytest.mark.walk]
@@ -151,7 +151,7 @@ def test_every_intent_at_every_point_gets_an_answer(stack):
             texts = [m.get("text") for m in reply.json() if m.get("text")]
             if not texts and not any(m.get("custom") for m in reply.json()):
                 silent.append((point, intent, example))
-            if texts == [NOTHING_TO_SAY]:
+            if texts == [PROMPTS.nothing_to_say]:
                 net[(point, intent)] += 1
     assert silent == [], silent
     turns = len(points) * len(examples)

@@ -24,12 +24,10 @@ import pytest
 from simulation.synthetic_audio import CALLER_RATE, require_caller_voice, silence, speech_16k
 from voice_channel.call.clock import Clock, FastClock
 from voice_channel.telephony.mulaw import mulaw_encode, resample
-from voice_channel.call.keypad import KEYPAD_OFFER
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS as PROMPTS
 from voice_channel.call.settings import PhoneCallSettings
-from voice_channel.call.silence import GOODBYE, STILL_THERE
 from voice_channel.dialogue.conversation import SESSION_START
 from voice_channel.telephony.phone_call import PhoneCall
-from voice_channel.turn_core import NOT_HEARD
 from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.asyncio
@@ -262,7 +260,7 @@ async def test_barge_in_clears_and_the_interruption_is_handled(whisper, espeak):
         assert call._playback.speaking is False and call.barge_ins == 1
         # the interruption is the next turn: recognised and answered (or, when Whisper
         # base does not trust its µ-law transcript, the caller is asked to repeat)
-        await line.until(lambda: "Très bien." in line.bot_texts() or NOT_HEARD in line.bot_texts())
+        await line.until(lambda: "Très bien." in line.bot_texts() or PROMPTS.not_heard in line.bot_texts())
 
     await run_call(call, line, script)
     assert len(call.turns) == 1 and call.turns[0].kind == "speech"
@@ -308,7 +306,8 @@ async def test_silence_reprompts_twice_then_says_goodbye_and_ends(whisper, espea
             await asyncio.sleep(0.02)
 
     await run_call(call, line, script, timeout=30)
-    assert line.bot_texts() == ["Bonjour.", STILL_THERE, STILL_THERE, GOODBYE]
+    assert line.bot_texts() == ["Bonjour.", PROMPTS.still_there, PROMPTS.still_there,
+                                PROMPTS.silence_goodbye]
     assert call.end_reason == "silence" and call.reprompts == 2
     assert len(line.events("mark")) == 4  # the goodbye was played before the end
 
@@ -337,7 +336,7 @@ async def test_keypad_entry_is_the_answer_when_an_id_is_asked(whisper, espeak):
     assert dialogue.said == ["/greet", "123456", "78"]
     # Typed digits are marked as such on the user event (the staff console shows them).
     assert [(m or {}).get("input") for m in dialogue.metadata] == [None, "keypad", "keypad"]
-    assert line.bot_texts()[0] == f"Quel est votre numéro de dossier ? {KEYPAD_OFFER}"
+    assert line.bot_texts()[0] == f"Quel est votre numéro de dossier ? {PROMPTS.keypad_offer}"
     assert line.bot_texts()[1:] == [asked["text"], "Merci."]  # offered once per question
     assert [m["text"] for m in line.events("transcript")] == ["123456", "78"]
     assert [t.kind for t in call.turns] == ["keypad", "keypad"]
@@ -495,7 +494,7 @@ async def test_noise_never_reaches_the_dialogue(whisper, espeak):
 
     await run_call(call, line, script)
     assert dialogue.said == ["/greet"]  # the VAD ignores it, or Whisper rejects it
-    assert line.bot_texts()[1:] in ([], [NOT_HEARD])
+    assert line.bot_texts()[1:] in ([], [PROMPTS.not_heard])
 
 
 # -- streaming recognition (Vosk) ---------------------------------------------------------------

@@ -21,7 +21,8 @@ import pytest
 from tests.test_phone_call import (  # noqa: F401  (fixtures)
     Line, ScriptedDialogue, espeak, fast, run_call, whisper,
 )
-from voice_channel.telephony.admission import BUSY, Admission
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS as PROMPTS
+from voice_channel.telephony.admission import Admission
 from voice_channel.call.clock import FastClock
 from voice_channel.telephony.media_streams import Start
 from voice_channel.telephony.phone_call import PhoneCall
@@ -77,14 +78,14 @@ async def test_a_refused_stream_is_closed_1008_and_never_reaches_the_dialogue(wh
 
 @pytest.mark.parametrize("echo_marks", [True, False], ids=["marks echoed", "marks never echoed"])
 async def test_busy_plays_the_busy_sentence_then_closes_1013(whisper, espeak, echo_marks):
-    admit = Admit(Admission.busy())
+    admit = Admit(Admission.busy(PROMPTS.busy))
     dialogue = ScriptedDialogue()
     call = PhoneCall(whisper, espeak, dialogue, fast(), clock=FastClock(5), admit=admit)
     line = Line(call.clock, echo_marks=echo_marks)  # a client that never echoes is not waited for
 
     await run_call(call, line, lambda line: _started(line, call), timeout=30)
     assert call.end_reason == "busy" and call.close_code == 1013
-    assert line.bot_texts() == [BUSY]
+    assert line.bot_texts() == [PROMPTS.busy]
     frames = len(line.events("media"))
     assert frames > 100 and line.events("mark")  # the sentence (several seconds), then its mark
     assert dialogue.said == [] and dialogue.sessions == [] and dialogue.sessions_closed == []
@@ -191,7 +192,6 @@ async def test_a_stream_faster_than_real_time_is_closed_but_a_real_time_one_is_n
 
 async def test_a_turn_that_cannot_wait_for_recognition_is_asked_again(whisper, espeak, caplog):
     from voice_channel.listening.recognition_queue import RecognitionQueue
-    from voice_channel.call.worker import RECOGNITION_BUSY
 
     caplog.set_level(logging.INFO, "voice_channel")
     queue = RecognitionQueue(max_concurrent=1, max_waiting=0)
@@ -208,7 +208,7 @@ async def test_a_turn_that_cannot_wait_for_recognition_is_asked_again(whisper, e
         await line.until(lambda: line.events("mark"))
         await line.until(lambda: not call._playback.speaking)
         line.say("Je voudrais prendre un rendez-vous.")
-        await line.until(lambda: RECOGNITION_BUSY in line.bot_texts())
+        await line.until(lambda: PROMPTS.recognition_busy in line.bot_texts())
         assert dialogue.said == ["/greet"]
         other_call.set()
         await asyncio.wait_for(holding, 30)
@@ -236,7 +236,7 @@ def hanging_after_greeting(released: asyncio.Event):
 
 async def test_a_hanging_dialogue_is_apologised_for_and_yes_transfers_to_reception(whisper, espeak,
                                                                                    caplog):
-    from voice_channel.call.reception_offer import SLOW_OFFER, TO_RECEPTION
+    SLOW_OFFER, TO_RECEPTION = PROMPTS.slow_offer, PROMPTS.to_reception
 
     caplog.set_level(logging.INFO, "voice_channel")
     released = asyncio.Event()
@@ -278,7 +278,7 @@ async def test_a_hanging_dialogue_is_apologised_for_and_yes_transfers_to_recepti
 
 
 async def test_a_hanging_dialogue_then_no_says_goodbye(whisper, espeak):
-    from voice_channel.call.reception_offer import DECLINED, SLOW_OFFER
+    DECLINED, SLOW_OFFER = PROMPTS.declined, PROMPTS.slow_offer
 
     released = asyncio.Event()
     dialogue = ScriptedDialogue(hanging_after_greeting(released))
@@ -306,7 +306,6 @@ async def test_a_hanging_dialogue_then_no_says_goodbye(whisper, espeak):
 
 
 async def test_a_hanging_greeting_without_a_fallback_number_asks_to_call_back(whisper, espeak):
-    from voice_channel.call.reception_offer import SLOW_CALL_BACK
 
     released = asyncio.Event()
 
@@ -321,7 +320,7 @@ async def test_a_hanging_greeting_without_a_fallback_number_asks_to_call_back(wh
         await run_call(call, line, lambda line: _started(line, call), timeout=30)
     finally:
         released.set()
-    assert line.bot_texts() == [SLOW_CALL_BACK] and line.events("mark")
+    assert line.bot_texts() == [PROMPTS.slow_call_back] and line.events("mark")
     assert call.end_reason == "dialogue_timeout" and call.close_code == 1000
 
 
@@ -398,7 +397,6 @@ async def test_the_dialogues_goodbye_is_heard_then_the_call_ends(whisper, espeak
 
 
 async def test_a_turn_the_dialogue_answers_with_nothing_says_what_it_can_do(whisper, espeak):
-    from voice_channel.turn_core import NOTHING_TO_SAY
 
     dialogue = ScriptedDialogue(lambda text: [] if dialogue.said[1:] else [{"text": "Bonjour."}])
     call = PhoneCall(whisper, espeak, dialogue, fast(), clock=FastClock(4))
@@ -409,7 +407,7 @@ async def test_a_turn_the_dialogue_answers_with_nothing_says_what_it_can_do(whis
         await line.until(lambda: line.events("mark"))
         await line.until(lambda: not call._playback.speaking)
         line.say("Je voudrais prendre un rendez-vous.")
-        await line.until(lambda: NOTHING_TO_SAY in line.bot_texts())
+        await line.until(lambda: PROMPTS.nothing_to_say in line.bot_texts())
 
     await run_call(call, line, script)
-    assert line.bot_texts() == ["Bonjour.", NOTHING_TO_SAY]
+    assert line.bot_texts() == ["Bonjour.", PROMPTS.nothing_to_say]

@@ -29,7 +29,7 @@ from spoken_french.say import say_date, say_time
 from simulation.synthetic_audio import CALLER_RATE, espeak_wav, require_caller_voice
 from simulation.phone_caller import SimulatedCaller
 from voice_channel.audio.wav import encode_wav
-from voice_channel.turn_core import NOT_HEARD
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS as PROMPTS
 from simulation.stack import PROJECT_ROOT, Stack, alive, free_port, port_is_open, running_stack
 
 pytestmark = pytest.mark.e2e
@@ -318,7 +318,7 @@ ASK_BOOKING = ("je voudrais prendre rendez-vous", "bonjour, je voudrais prendre 
                "je veux prendre rendez-vous")
 
 
-RE_PROMPTS = (NOT_HEARD, "pas bien compris", "n'ai pas compris")
+RE_PROMPTS = (PROMPTS.not_heard, "pas bien compris", "n'ai pas compris")
 
 
 async def answer(call: SimulatedCaller, phrasings: tuple, expected: str):

@@ -22,7 +22,7 @@ from tests.browser import launch_chromium, require_chromium
 from simulation.stack import PROJECT_ROOT, Stack, running_stack
 from tests.test_stack_e2e import (
     ASK_BOOKING, appointments_of, next_open_weekday, speak, type_with_speech, utc_naive)
-from voice_channel.speech_turn import NOT_HEARD
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS as PROMPTS
 
 pytestmark = pytest.mark.e2e
 
@@ -53,7 +53,7 @@ def say_until_heard(stack: Stack, caller: str, *phrasings: str) -> str:
     for words in phrasings:
         turn = speak(stack, caller, words)
         last = turn["messages"][-1]["text"]
-        if not last.startswith(NOT_HEARD):
+        if not last.startswith(PROMPTS.not_heard):
             return last
     raise AssertionError(f"{phrasings!r} never heard: {turn.get('rejected')}")
 

@@ -23,7 +23,7 @@ from simulation.synthetic_audio import SAMPLE_RATE, silence, speech_16k
 from tests.browser import launch_chromium, require_chromium
 from simulation.stack import PROJECT_ROOT, running_stack
 from voice_channel.audio.wav import encode_wav
-from voice_channel.turn_core import NOT_HEARD
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS as PROMPTS
 
 pytestmark = pytest.mark.e2e
 
@@ -276,7 +276,7 @@ def test_silence_shows_nothing_heard_and_the_reprompt(other_browser, client_url,
     page = ClientPage(other_browser(quiet.wav), client_url).open()
     page.hold_microphone(quiet.hold_seconds)
     page.wait_for_bot()
-    assert page.chat() == [("user unheard", "(aucune parole reconnue)"), ("bot", NOT_HEARD)]
+    assert page.chat() == [("user unheard", "(aucune parole reconnue)"), ("bot", PROMPTS.not_heard)]
 
 
 # -- hands-free ------------------------------------------------------------------------------

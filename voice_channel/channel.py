@@ -44,6 +44,7 @@ from sanic.response import HTTPResponse
 
 from voice_channel.audio.decode import AudioTooLarge, AudioTooLong, UnsupportedAudio
 from voice_channel.dialogue.hint import hint_from_tracker_store
+from voice_channel.dialogue.prompts import prompts_of
 from voice_channel.dialogue.rasa import ask_rasa_through
 from voice_channel.telephony.phone_routes import add_phone_routes
 from voice_channel.speech_engines import SpeechEngines
@@ -195,7 +196,8 @@ class VoiceInput(RestInput):
 
             async def ask(sender: str, text: str) -> List[Dict]:
                 return await ask_within(on_new_message, text, WEB_PREFIX + sender, self.name(),
-                                        metadata, settings.dialogue_timeout)
+                                        metadata, settings.dialogue_timeout,
+                                        prompts=prompts_of(request.app))
 
             return ask
 
@@ -238,7 +240,8 @@ class VoiceInput(RestInput):
             turn = await asyncio.to_thread(self.speech_turn)  # loads the models once
             hint = await hint_from_tracker_store(_agent(request), WEB_PREFIX + sender)
             try:
-                result = await turn.run(sender, upload.body, hint, web_turns(request))
+                result = await turn.run(sender, upload.body, hint, web_turns(request),
+                                        prompts_of(request.app))
             except AudioTooLarge:
                 return error(413, f"audio is larger than {settings.max_audio_mb:g} MB")
             except AudioTooLong:

@@ -2,8 +2,7 @@
 
 The stages are separate and timed: decoding, recognition (in a worker thread, the
 model loaded once per process), the dialogue, synthesis. The turn's rules (an
-untrusted transcript gets :data:`~voice_channel.turn_core.NOT_HEARD`, the texts to
-speak) are :mod:`voice_channel.turn_core`'s, the same as a phone call's.
+untrusted transcript gets the ``not_heard`` prompt, the texts to speak) are :mod:`voice_channel.turn_core`'s, the same as a phone call's.
 """
 from __future__ import annotations
 
@@ -16,10 +15,11 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from voice_channel.audio.decode import decode_audio
 from voice_channel.audio.wav import concat_wav
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS, VoicePrompts
 from voice_channel.stt.base import SpeechRecognizer
 from voice_channel.stt.hints import RecognitionHint
 from voice_channel.tts.base import SpeechSynthesizer
-from voice_channel.turn_core import NOT_HEARD, texts_to_say, usable_text
+from voice_channel.turn_core import texts_to_say, usable_text
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,8 @@ class SpeechTurn:
         self.max_seconds = max_seconds
 
     async def run(
-        self, sender: str, audio: bytes, hint: RecognitionHint, ask_rasa: WebTurn
+        self, sender: str, audio: bytes, hint: RecognitionHint, ask_rasa: WebTurn,
+        prompts: VoicePrompts = DEFAULT_PROMPTS,
     ) -> TurnResult:
         """Raises ``AudioError`` subclasses for unusable uploads."""
         timings: Dict[str, float] = {}
@@ -89,7 +90,7 @@ class SpeechTurn:
         text = usable_text(transcript)
         if text is None:
             logger.info("no usable speech (%s)", transcript.rejected_reason or "empty")
-            messages = [{"recipient_id": sender, "text": NOT_HEARD}]
+            messages = [{"recipient_id": sender, "text": prompts.not_heard}]
             wav = await self.speak(messages, timings)
             return TurnResult("", messages, wav, timings, transcript.rejected_reason or "no_speech")
 

@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from voice_channel.dialogue.deadline import DEFAULT_TIMEOUT_S, ask_within
+from voice_channel.dialogue.prompts import prompts_of
 from voice_channel.http_requests import bearer_token, error, read_text_turn, token_matches
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,8 @@ class StaffChatInput(RestInput):
                 return turn
             sender, text = turn
             messages = await ask_within(on_new_message, text, STAFF_PREFIX + sender, self.name(),
-                                        {"caller_key": STAFF_PREFIX + sender}, self.dialogue_timeout)
+                                        {"caller_key": STAFF_PREFIX + sender}, self.dialogue_timeout,
+                                        prompts=prompts_of(request.app))
             return response.json(messages)
 
         return blueprint

@@ -1,11 +1,12 @@
 """One caller turn's rules, the same over HTTP (``/audio``) and on the phone.
 
 * A transcript the recognizer does not trust never reaches the dialogue: the caller
-  hears :data:`NOT_HEARD` (:func:`usable_text`).
+  hears the ``not_heard`` prompt (:func:`usable_text`).
 * The dialogue may end a turn with nothing to say (a policy that predicts listening).
   On a phone line that sounds like a dead line, and in a chat like a broken page: with
-  no text and no payload the caller hears :data:`NOTHING_TO_SAY`, which says what the
-  assistant can do (:func:`answered` for the HTTP routes, :func:`reply_to` for a call).
+  no text and no payload the caller hears the ``nothing_to_say`` prompt, which says what
+  the assistant can do (:func:`answered` for the HTTP routes, :func:`reply_to` for a
+  call). The prompts are the domain's (:mod:`voice_channel.dialogue.prompts`).
 * :func:`reply_to` reads the dialogue's messages once: the texts to speak, a handoff
   (``custom`` ``{"event": "handoff", "transfer_to": …}``), a goodbye that ends the call
   (``custom`` ``{"event": "end_call"}``).
@@ -15,11 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS
 from voice_channel.stt.base import Transcript
 
-NOT_HEARD = "Je ne vous ai pas entendu. Pouvez-vous répéter, s'il vous plaît ?"
-NOTHING_TO_SAY = ("Excusez-moi, je n'ai pas bien compris. Je peux prendre, déplacer ou "
-                  "annuler un rendez-vous, ou vous passer l'accueil du cabinet.")
 END_CALL = "end_call"  # a payload of the dialogue's goodbye: the phone call then ends
 HANDOFF = "handoff"  # a payload of the dialogue's transfer to a person
 
@@ -34,11 +33,12 @@ def said_something(messages: List[Dict[str, Any]]) -> bool:
                for m in messages)
 
 
-def answered(messages: List[Dict[str, Any]], recipient: str) -> List[Dict[str, Any]]:
+def answered(messages: List[Dict[str, Any]], recipient: str,
+             nothing_to_say: str = DEFAULT_PROMPTS.nothing_to_say) -> List[Dict[str, Any]]:
     """``messages``, or the one that says what the assistant can do when they say nothing."""
     if said_something(messages):
         return messages
-    return [*messages, {"recipient_id": recipient, "text": NOTHING_TO_SAY}]
+    return [*messages, {"recipient_id": recipient, "text": nothing_to_say}]
 
 
 def texts_to_say(messages: List[Dict[str, Any]]) -> List[str]:
@@ -62,15 +62,16 @@ class Reply:
     texts: List[str]
     handoff: Optional[Dict[str, Any]] = None  # transfer to ``handoff["transfer_to"]``
     ends_call: bool = False
-    nothing_said: bool = False  # the dialogue said nothing: NOTHING_TO_SAY stands in
+    nothing_said: bool = False  # the dialogue said nothing: ``nothing_to_say`` stands in
 
 
-def reply_to(messages: List[Dict[str, Any]], caller_turn: bool = True) -> Reply:
-    """The reply to speak: :data:`NOTHING_TO_SAY` when a caller's turn got neither a
-    text nor a handoff (the greeting may be silent)."""
+def reply_to(messages: List[Dict[str, Any]], caller_turn: bool = True,
+             nothing_to_say: str = DEFAULT_PROMPTS.nothing_to_say) -> Reply:
+    """The reply to speak: ``nothing_to_say`` when a caller's turn got neither a text
+    nor a handoff (the greeting may be silent)."""
     handoff = _payload(messages, HANDOFF)
     texts = texts_to_say(messages)
     nothing_said = not texts and handoff is None and caller_turn
     if nothing_said:
-        texts = [NOTHING_TO_SAY]
+        texts = [nothing_to_say]
     return Reply(texts, handoff, ends_the_call(messages), nothing_said)

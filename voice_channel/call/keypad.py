@@ -4,7 +4,7 @@
 takes the key and the time, :meth:`~KeypadCollector.expire` is called when the pause
 may have elapsed. ``*`` starts the entry again; ``A``-``D`` are ignored.
 :class:`KeypadEntry` runs it in a call: the pause timer, the finished entry handed on,
-and :data:`KEYPAD_OFFER` added once to each question that asks for a number.
+and the ``keypad_offer`` prompt added once to each question that asks for a number.
 """
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from typing import Callable, List, Optional, Tuple
 
 from voice_channel.call.clock import Clock
 from voice_channel.call.lifetime import CallLifetime
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS
 from voice_channel.stt.hints import RecognitionHint
 
 logger = logging.getLogger(__name__)
 
 KEYPAD_KINDS = ("patient_id", "phone")  # the answers a caller may type
-KEYPAD_OFFER = "Vous pouvez aussi taper votre numéro sur le clavier, puis la touche dièse."
 
 DEFAULT_PAUSE_SECONDS = 3.0
 MAX_DIGITS = 20
@@ -82,8 +82,9 @@ class KeypadEntry:
     """A call's keypad: keys in, a finished entry out (``on_entry``), after ``#`` or a pause."""
 
     def __init__(self, pause_seconds: float, clock: Clock, lifetime: CallLifetime,
-                 on_entry: Callable[[str], None]) -> None:
+                 on_entry: Callable[[str], None], offer: str = DEFAULT_PROMPTS.keypad_offer) -> None:
         self.collector = KeypadCollector(pause_seconds)
+        self.offer = offer
         self.clock = clock
         self.lifetime = lifetime
         self.on_entry = on_entry
@@ -124,7 +125,7 @@ class KeypadEntry:
         self.on_entry(digits)
 
     def with_offer(self, texts: List[str], hint: RecognitionHint) -> None:
-        """Add :data:`KEYPAD_OFFER` to the last reply, once per question that asks a number."""
+        """Add :attr:`offer` to the last reply, once per question that asks a number."""
         if not (keypad_wanted(hint) and texts):
             return
         offer_key = (hint.expected, hint.question)
@@ -132,4 +133,4 @@ class KeypadEntry:
             self._offered_for = offer_key
         elif offer_key != self._offered_for:
             self._offered_for = offer_key
-            texts[-1] = f"{texts[-1]} {KEYPAD_OFFER}"
+            texts[-1] = f"{texts[-1]} {self.offer}"

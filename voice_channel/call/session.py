@@ -21,6 +21,7 @@ from voice_channel.call.silence import SilenceWatch
 from voice_channel.call.voice import BotVoice, Output, SendEvent
 from voice_channel.call.worker import CallInput, DialogueWorker, Transfer
 from voice_channel.dialogue.conversation import Conversation, Dialogue
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS, VoicePrompts
 from voice_channel.listening.listener import Listener
 from voice_channel.listening.recognition import create_recognition
 from voice_channel.listening.recognition_queue import RecognitionQueue
@@ -39,7 +40,8 @@ class CallSession:
                  metrics: CallMetrics, output: Output, send_event: SendEvent,
                  events_enabled: bool, transfer: Transfer,
                  fallback_transfer_number: Optional[str],
-                 recognition_queue: Optional[RecognitionQueue]) -> None:
+                 recognition_queue: Optional[RecognitionQueue],
+                 prompts: VoicePrompts = DEFAULT_PROMPTS) -> None:
         self.settings = settings
         self.lifetime = lifetime
         self.metrics = metrics
@@ -57,14 +59,16 @@ class CallSession:
             self.recognition, settings.preroll_ms, now=clock.now,
             hint=lambda: self.worker.hint, bot_speaking=lambda: output.speaking,
             on_event=self._on_turn_event)
-        self.keypad = KeypadEntry(settings.keypad_pause, clock, lifetime, self._keypad_entry)
+        self.keypad = KeypadEntry(settings.keypad_pause, clock, lifetime, self._keypad_entry,
+                                  offer=prompts.keypad_offer)
         self.silence = SilenceWatch(settings.silence_timeout, settings.max_reprompts, clock,
-                                    lifetime, is_busy=self._busy, on_silence=self._silent)
+                                    lifetime, is_busy=self._busy, on_silence=self._silent,
+                                    prompts=prompts)
         self.worker = DialogueWorker(
             self.conversation, settings, voice=self.voice, listener=self.listener,
             keypad=self.keypad, silence=self.silence, metrics=metrics, lifetime=lifetime,
             send_event=send_event, transfer=transfer,
-            fallback_transfer_number=fallback_transfer_number)
+            fallback_transfer_number=fallback_transfer_number, prompts=prompts)
         self.clock = clock
 
     def start(self) -> None:
@@ -87,7 +91,7 @@ class CallSession:
             return
         self.silence.cancel()
         if self.voice.speaking:
-            await self.voice.interrupt()
+            self.voice.interrupt()
         self.keypad.press(digit)
 
     def stop_listening(self) -> None:
@@ -108,7 +112,7 @@ class CallSession:
         elif isinstance(event, BargeIn):
             self.metrics.barge_ins += 1
             logger.info("call %s: barge-in, the bot stops speaking", call_sid)
-            await self.voice.interrupt()
+            self.voice.interrupt()
         elif isinstance(event, Backchannel):
             self.metrics.backchannels += 1
             logger.info("call %s: backchannel of %.0f ms ignored", call_sid,

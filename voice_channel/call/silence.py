@@ -1,4 +1,5 @@
-"""The silence policy: when the caller says nothing, ask again, then say goodbye."""
+"""The silence policy: when the caller says nothing, ask again, then say goodbye
+(the ``still_there`` and ``silence_goodbye`` prompts)."""
 from __future__ import annotations
 
 import asyncio
@@ -6,9 +7,7 @@ from typing import Callable, Optional, Tuple
 
 from voice_channel.call.clock import Clock
 from voice_channel.call.lifetime import CallLifetime
-
-STILL_THERE = "Êtes-vous toujours là ?"
-GOODBYE = "Je n'entends plus rien. Au revoir."
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS, VoicePrompts
 
 
 class SilenceWatch:
@@ -19,8 +18,10 @@ class SilenceWatch:
     """
 
     def __init__(self, seconds: float, max_reprompts: int, clock: Clock, lifetime: CallLifetime,
-                 is_busy: Callable[[], bool], on_silence: Callable[[], None]) -> None:
+                 is_busy: Callable[[], bool], on_silence: Callable[[], None],
+                 prompts: VoicePrompts = DEFAULT_PROMPTS) -> None:
         self.seconds = seconds
+        self.prompts = prompts
         self.max_reprompts = max_reprompts
         self.clock = clock
         self.lifetime = lifetime
@@ -52,6 +53,6 @@ class SilenceWatch:
     def prompt(self) -> Tuple[str, bool]:
         """What to say to a silence, and whether the call then ends."""
         if self.reprompts >= self.max_reprompts:
-            return GOODBYE, True
+            return self.prompts.silence_goodbye, True
         self.reprompts += 1
-        return STILL_THERE, False
+        return self.prompts.still_there, False

@@ -30,7 +30,7 @@ class Output(Protocol):
 
     def heard(self) -> Dict[str, float]: ...
 
-    async def clear(self) -> None: ...
+    def interrupt(self) -> None: ...
 
 
 class BotVoice:
@@ -68,14 +68,15 @@ class BotVoice:
             self._replies[name] = (text, round(len(samples) / speech.sample_rate, 2))
         await self.output.drain()
 
-    async def interrupt(self) -> None:
-        """The caller cut in: stop the current replies, remember what they heard of them."""
+    def interrupt(self) -> None:
+        """The caller cut in: stop the current replies, remember what they heard of them.
+        Never waits (it runs in the call's read loop, which must go on reading)."""
         self._generation += 1
         heard = self.output.heard()
         self._barge_in = {"replies": [
             {"text": text, "seconds": seconds, "heard_seconds": heard.get(name, 0.0)}
             for name, (text, seconds) in self._replies.items()]}
-        await self.output.clear()
+        self.output.interrupt()
 
     def take_barge_in(self) -> Optional[Dict[str, Any]]:
         """What the last barge-in cut, once (for the caller's next message)."""

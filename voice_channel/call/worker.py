@@ -3,8 +3,8 @@
 Inputs arrive on a queue (a new Rasa session, the greeting, an utterance's transcript,
 keypad digits, a silence), so that the transport's reader never waits on recognition,
 Rasa or synthesis and hears a barge-in while the bot speaks. Each caller turn follows
-:mod:`voice_channel.turn_core` (an untrusted transcript gets ``NOT_HEARD``, an empty
-answer ``NOTHING_TO_SAY``). Each answer's last question gives the next recognition hint
+:mod:`voice_channel.turn_core` (an untrusted transcript gets the ``not_heard`` prompt,
+an empty answer ``nothing_to_say``: the domain's, :mod:`voice_channel.dialogue.prompts`). Each answer's last question gives the next recognition hint
 (:func:`~voice_channel.dialogue.hint.hint_from_reply`: what the bot has just asked; it
 also says when the keypad is offered), with no further request to Rasa.
 
@@ -23,26 +23,22 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 from voice_channel.call.keypad import KeypadEntry, keypad_wanted
 from voice_channel.call.lifetime import CallEnded, CallLifetime
 from voice_channel.call.metrics import CallMetrics, TurnTiming
-from voice_channel.call.reception_offer import (
-    DECLINED, OFFER_QUESTION, SLOW_CALL_BACK, SLOW_OFFER, TO_RECEPTION, answer_to_offer,
-)
+from voice_channel.call.reception_offer import answer_to_offer
 from voice_channel.call.settings import PhoneCallSettings
 from voice_channel.call.silence import SilenceWatch
 from voice_channel.call.voice import BotVoice, SendEvent
 from voice_channel.dialogue.conversation import SESSION_START, Conversation
 from voice_channel.dialogue.deadline import DialogueTimeout
 from voice_channel.dialogue.hint import hint_from_reply
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS, VoicePrompts
 from voice_channel.listening.listener import Listener
 from voice_channel.listening.recognition_queue import RecognitionBusy
 from voice_channel.stt.base import Transcript
 from voice_channel.stt.hints import RecognitionHint
-from voice_channel.turn_core import NOT_HEARD, reply_to, usable_text
+from voice_channel.turn_core import reply_to, usable_text
 
 logger = logging.getLogger(__name__)
 
-APOLOGY = "Excusez-moi, j'ai eu un problème technique. Pouvez-vous répéter, s'il vous plaît ?"
-# Said when every recognition slot is taken and the queue is full (many calls at once).
-RECOGNITION_BUSY = "Excusez-moi, pouvez-vous répéter ?"
 Transfer = Callable[[str], Awaitable[None]]  # the transport's transfer to a number
 
 
@@ -59,8 +55,10 @@ class DialogueWorker:
     def __init__(self, conversation: Conversation, settings: PhoneCallSettings, *,
                  voice: BotVoice, listener: Listener, keypad: KeypadEntry, silence: SilenceWatch,
                  metrics: CallMetrics, lifetime: CallLifetime, send_event: SendEvent,
-                 transfer: Transfer, fallback_transfer_number: Optional[str]) -> None:
+                 transfer: Transfer, fallback_transfer_number: Optional[str],
+                 prompts: VoicePrompts = DEFAULT_PROMPTS) -> None:
         self.conversation = conversation
+        self.prompts = prompts
         self.settings = settings
         self.voice = voice
         self.listener = listener
@@ -101,7 +99,7 @@ class DialogueWorker:
                     self.lifetime.end("turn_errors")
                     return
                 try:
-                    await self.voice.speak([APOLOGY])
+                    await self.voice.speak([self.prompts.technical_problem])
                 except (CallEnded, asyncio.CancelledError):
                     raise
                 except Exception:
@@ -169,7 +167,8 @@ class DialogueWorker:
             timing.dialogue_seconds = time.perf_counter() - began
             self.metrics.record(timing, item.speech_end)
         self._hint_from(messages)
-        reply = reply_to(messages, caller_turn=timing is not None)
+        reply = reply_to(messages, caller_turn=timing is not None,
+                         nothing_to_say=self.prompts.nothing_to_say)
         if reply.nothing_said:
             logger.info("call %s: the dialogue had nothing to say: saying what it can do",
                         self.call_sid)
@@ -198,7 +197,7 @@ class DialogueWorker:
                            "repeat", self.call_sid)
             timing.accepted = False
             self.metrics.record(timing, item.speech_end)
-            await self.voice.speak([RECOGNITION_BUSY])
+            await self.voice.speak([self.prompts.recognition_busy])
             return None
         timing.recognition_seconds = time.perf_counter() - began
         timing.speculation_used = self.listener.recognition.speculation_used
@@ -208,7 +207,7 @@ class DialogueWorker:
             logger.info("call %s: utterance not usable (%s)", self.call_sid,
                         transcript.rejected_reason or "empty")
             self.metrics.record(timing, item.speech_end)
-            await self.voice.speak([NOT_HEARD])
+            await self.voice.speak([self.prompts.not_heard])
         return text
 
     def _hint_from(self, messages: List[Dict[str, Any]]) -> None:
@@ -226,15 +225,15 @@ class DialogueWorker:
             logger.warning("call %s: the dialogue has not answered in %.0f s and there is no "
                            "reception number: asking to call back", self.call_sid,
                            self.settings.dialogue_timeout)
-            await self.voice.speak([SLOW_CALL_BACK], interruptible=False)
+            await self.voice.speak([self.prompts.slow_call_back], interruptible=False)
             self.lifetime.end("dialogue_timeout")
             raise CallEnded()
         logger.warning("call %s: the dialogue has not answered in %.0f s: offering the "
                        "reception", self.call_sid, self.settings.dialogue_timeout)
         self._degraded = True
-        self.hint = RecognitionHint(expected="yes_no", question=OFFER_QUESTION)
+        self.hint = RecognitionHint(expected="yes_no", question=self.prompts.reception_question)
         self.keypad.reset()
-        await self.voice.speak([SLOW_OFFER])
+        await self.voice.speak([self.prompts.slow_offer])
 
     async def _answer_offer(self, text: str, item: CallInput) -> None:
         """The caller's answer to the offer of the reception: transfer, goodbye, or (any
@@ -248,10 +247,10 @@ class DialogueWorker:
         self.metrics.record(item.timing, item.speech_end)
         if answer == "yes":
             logger.info("call %s: the caller accepts the reception", self.call_sid)
-            await self.voice.speak([TO_RECEPTION], interruptible=False)
+            await self.voice.speak([self.prompts.to_reception], interruptible=False)
             await self.transfer(self.fallback_transfer_number)
         else:
             logger.info("call %s: the caller declines the reception: goodbye", self.call_sid)
-            await self.voice.speak([DECLINED], interruptible=False)
+            await self.voice.speak([self.prompts.declined], interruptible=False)
             self.lifetime.end("declined_reception")
         raise CallEnded()

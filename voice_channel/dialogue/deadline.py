@@ -8,9 +8,9 @@ a tracker save) may leave the conversation half-updated, so the request is shiel
 left to finish in the background (kept referenced here, its failure logged, never its
 content).
 
-For the HTTP routes, :func:`ask_within` answers a late turn with :func:`late_apology`
-(an apology and the front desk's number); a turn Rasa answers with nothing gets
-:data:`~voice_channel.turn_core.NOTHING_TO_SAY`. A phone call decides itself what a
+For the HTTP routes, :func:`ask_within` answers a late turn with an apology and the
+front desk's number (the ``late_reception`` prompt); a turn Rasa answers with nothing
+gets ``nothing_to_say`` (:mod:`voice_channel.dialogue.prompts`). A phone call decides itself what a
 late turn becomes (:mod:`voice_channel.call.reception_offer`).
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from spoken_french.say import say_phone
 from voice_channel import clinic_facts
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS, VoicePrompts
 from voice_channel.turn_core import answered
 
 logger = logging.getLogger(__name__)
@@ -92,19 +93,11 @@ def reception_number() -> Optional[str]:
     return say_phone(number) if number else None
 
 
-def late_apology(reception: Optional[str]) -> str:
-    if reception:
-        return ("Excusez-moi, notre système met trop de temps à répondre. "
-                f"Réessayez dans un instant, ou appelez l'accueil du cabinet au {reception}.")
-    return ("Excusez-moi, notre système met trop de temps à répondre. "
-            "Merci de réessayer dans un instant.")
-
-
 async def ask_within(on_new_message: Callable[[UserMessage], Awaitable[Any]],
                      text: str, sender: str, channel: str,
                      metadata: Optional[Dict[str, Any]], timeout: float,
                      reception: Callable[[], Optional[str]] = reception_number,
-                     ) -> List[Dict[str, Any]]:
+                     prompts: VoicePrompts = DEFAULT_PROMPTS) -> List[Dict[str, Any]]:
     """The bot's messages for ``text``, or the apology if Rasa takes over ``timeout`` s."""
     collector = CollectingOutputChannel()
     try:
@@ -114,5 +107,5 @@ async def ask_within(on_new_message: Callable[[UserMessage], Awaitable[Any]],
     except DialogueTimeout:
         logger.warning("%s turn: no answer from the dialogue after %.0f s, apologising",
                        channel, timeout)
-        return [{"recipient_id": sender, "text": late_apology(reception())}]
-    return answered(collector.messages, sender)
+        return [{"recipient_id": sender, "text": prompts.late_apology(reception())}]
+    return answered(collector.messages, sender, prompts.nothing_to_say)

@@ -34,9 +34,6 @@ CLOSE_CODES = {
     "error": CLOSE_INTERNAL_ERROR,
 }
 
-BUSY = "Toutes nos lignes sont occupées. Merci de rappeler dans quelques minutes. Au revoir."
-
-
 @dataclass(frozen=True)
 class Admission:
     accepted: bool
@@ -57,7 +54,7 @@ class Admission:
         return cls(False, close_code=CLOSE_POLICY_VIOLATION, reason=reason)
 
     @classmethod
-    def busy(cls, spoken: str = BUSY) -> "Admission":
+    def busy(cls, spoken: str) -> "Admission":
         return cls(False, close_code=CLOSE_TRY_AGAIN_LATER, reason="every line is taken",
                    spoken=spoken)
 

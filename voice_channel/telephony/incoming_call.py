@@ -23,7 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from spoken_french.numbers import mask_phone
-from voice_channel.telephony.admission import BUSY
+from voice_channel.dialogue.prompts import prompts_of
 from voice_channel.telephony.phone_lines import PhoneLines
 from voice_channel.telephony.stream_tickets import TICKET_PARAMETER, StreamTickets
 from voice_channel.telephony.twilio_signature import SIGNATURE_HEADER, is_valid_twilio_signature
@@ -83,7 +83,8 @@ def add_incoming_call_route(blueprint: Blueprint,
         caller = form.get("From") or None
         if lines is not None and lines.all_busy:
             logger.warning("incoming call refused: all %d lines are busy", lines.max_calls)
-            return response.text(busy_twiml(BUSY), content_type="text/xml; charset=utf-8")
+            return response.text(busy_twiml(prompts_of(request.app).busy),
+                                 content_type="text/xml; charset=utf-8")
         parameters = {}
         if tickets is not None:
             call_sid = form.get("CallSid")

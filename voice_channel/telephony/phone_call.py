@@ -37,6 +37,7 @@ from voice_channel.call.metrics import CallMetrics, TurnTiming
 from voice_channel.call.session import CallSession
 from voice_channel.call.settings import PhoneCallSettings
 from voice_channel.dialogue.conversation import Dialogue
+from voice_channel.dialogue.prompts import DEFAULT_PROMPTS, VoicePrompts
 from voice_channel.listening.recognition import RecognitionStage
 from voice_channel.listening.recognition_queue import RecognitionQueue
 from voice_channel.stt.base import SpeechRecognizer
@@ -69,12 +70,14 @@ class PhoneCall:
                  dialogue: Dialogue, settings: PhoneCallSettings = PhoneCallSettings(),
                  transfer: Optional[RestTransfer] = None, *, clock: Optional[Clock] = None,
                  admit: Optional[Admit] = None, fallback_transfer_number: Optional[str] = None,
-                 recognition_queue: Optional[RecognitionQueue] = None) -> None:
+                 recognition_queue: Optional[RecognitionQueue] = None,
+                 prompts: VoicePrompts = DEFAULT_PROMPTS) -> None:
         """``admit``: the channel's admission check, called once at ``start`` (None: every
         stream is accepted, under "phone:<call SID>"). ``transfer``: Twilio's REST
         transfer (None: the client gets a ``transfer`` event). ``fallback_transfer_number``:
         the reception, offered when the dialogue is too slow. ``recognition_queue``: the
-        bound on recognitions (the process's default when None)."""
+        bound on recognitions (the process's default when None). ``prompts``: what the
+        call says by itself (the loaded domain's)."""
         settings.turn_settings()  # invalid turn-taking settings fail here, not mid-call
         self.recognizer = recognizer
         self.synthesizer = synthesizer
@@ -85,6 +88,7 @@ class PhoneCall:
         self.admit = admit
         self.fallback_transfer_number = fallback_transfer_number or None
         self.recognition_queue = recognition_queue
+        self.prompts = prompts
         self.call_sid: Optional[str] = None
         self.stream_sid: Optional[str] = None
         self.sender: Optional[str] = None
@@ -213,7 +217,7 @@ class PhoneCall:
             metrics=self.metrics, output=self._playback, send_event=self._writer.event,
             events_enabled=options.events, transfer=self._transfer,
             fallback_transfer_number=self.fallback_transfer_number,
-            recognition_queue=self.recognition_queue)
+            recognition_queue=self.recognition_queue, prompts=self.prompts)
         logger.info("call %s: stream started (%s %d Hz, %s recognition, marks %s)",
                     self.call_sid, start.media_format.encoding, start.media_format.sample_rate,
                     self.session.recognition.mode, "echoed" if options.echo_marks else "clocked")

@@ -43,6 +43,7 @@ from voice_channel.telephony.admission import Admission
 from voice_channel.telephony.incoming_call import TwilioLineSettings, add_incoming_call_route
 from voice_channel.telephony.media_streams import Start
 from voice_channel.call.settings import PhoneCallSettings
+from voice_channel.dialogue.prompts import prompts_of
 from voice_channel.telephony.phone_call import PhoneCall
 from voice_channel.telephony.phone_lines import PhoneLines
 from voice_channel.telephony.stream_tickets import TICKET_PARAMETER, StreamTickets
@@ -69,9 +70,9 @@ def twilio_transfer(account_sid: Optional[str], auth_token: Optional[str]):
 
 
 def stream_admission(tickets: StreamTickets, lines: PhoneLines, *, trusted: bool,
-                     client_address: str) -> Callable[[Start], Admission]:
+                     client_address: str, busy: str) -> Callable[[Start], Admission]:
     """The ``admit`` function of one stream: ``trusted`` when its upgrade carried the
-    channel's token (no ticket needed then)."""
+    channel's token (no ticket needed then); ``busy``: said when every line is taken."""
 
     def admit(start: Start) -> Admission:
         parameters = start.custom_parameters
@@ -82,7 +83,7 @@ def stream_admission(tickets: StreamTickets, lines: PhoneLines, *, trusted: bool
                 return Admission.refuse(problem)
         release = lines.take()
         if release is None:
-            return Admission.busy()
+            return Admission.busy(busy)
         metadata: Dict[str, Any] = {"call_sid": start.call_sid}
         number = (normalize_phone(caller) or caller) if caller else None
         if number:
@@ -153,12 +154,15 @@ def add_phone_routes(
                 return frame.decode("utf-8", errors="replace")
             return frame
 
+        prompts = prompts_of(request.app)
         admit = stream_admission(tickets, lines, trusted=trusted,
-                                 client_address=request.remote_addr or request.ip or "")
+                                 client_address=request.remote_addr or request.ip or "",
+                                 busy=prompts.busy)
         call = PhoneCall(loaded.recognizer, loaded.synthesizer, RasaDialogue(ask_rasa),
                          call_settings, transfer=transfer, admit=admit,
                          fallback_transfer_number=(fallback_transfer_number()
-                                                   if fallback_transfer_number else None))
+                                                   if fallback_transfer_number else None),
+                         prompts=prompts)
         await call.serve(receive, ws.send)
         try:
             await ws.close(code=call.close_code, reason=(call.end_reason or "")[:100])

@@ -7,10 +7,14 @@ the last mark (Twilio echoes a mark once the audio before it has played) or, for
 client that does not echo marks, the pacing clock; a mark that is never echoed counts
 as played ``mark_grace`` seconds after its audio should have ended.
 
-:meth:`Playback.clear` is barge-in: it stops the pacing task at once, drops what is
-queued and sends ``clear`` (the far end drops what it has buffered). Just before,
-:meth:`Playback.heard` says how many seconds of each reply had played (by the pacing
-clock), so that the call can record what the caller heard before interrupting.
+:meth:`Playback.interrupt` is barge-in: it stops the pacing task at once, drops what is
+queued and queues ``clear`` (the far end drops what it has buffered) ahead of anything
+queued after it. It never waits on the network: it runs in the call's read loop, which
+must go on reading (``stop``, marks, the idle timeout) even when the client has stopped
+reading and a send blocks. :meth:`Playback.clear` is the same, and returns once the
+``clear`` has been sent. Just before, :meth:`Playback.heard` says how many seconds of
+each reply had played (by the pacing clock), so that the call can record what the caller
+heard before interrupting.
 """
 from __future__ import annotations
 
@@ -62,13 +66,16 @@ class Playback:
         self._current: Optional[str] = None
         self.frames_sent = 0
         self.marks_sent = 0
+        # Set by a barge-in until its ``clear`` is sent (first thing the pacing task does).
+        self._clear_due: Optional[asyncio.Future] = None
 
     # -- state ------------------------------------------------------------------------
 
     @property
     def speaking(self) -> bool:
         """Audio is queued, or sent and not yet played."""
-        if self._queue or (self._task is not None and not self._task.done()):
+        if self._queue or (self._task is not None and not self._task.done()
+                           and self._clear_due is None):  # sending a clear is not speaking
             return True
         now = self.clock.now()
         if now < self._play_end:
@@ -92,8 +99,7 @@ class Playback:
         for frame in audio_frames(data, self.media_format):
             self._queue.append(("media", frame))
         self._queue.append(("mark", name))
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._pace(), name="playback")
+        self._start_pacing()
         return name
 
     def on_mark(self, name: str) -> bool:
@@ -103,14 +109,33 @@ class Playback:
             return True
         return False
 
+    def interrupt(self) -> None:
+        """Barge-in: stop sending now, drop the queue, and have the pacing task send the
+        ``clear`` that tells the far end to drop its buffer, before any audio queued
+        after it. Never waits."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()  # it sends nothing more; what it was sending is what clear drops
+        self._reset()
+        if self._clear_due is None:
+            self._clear_due = asyncio.get_running_loop().create_future()
+        self._start_pacing()
+
     async def clear(self) -> None:
-        """Barge-in: stop sending now, drop the queue, tell the far end to drop its buffer."""
-        await self._stop()
-        await self._send(clear_message(self.stream_sid))
+        """:meth:`interrupt`, then wait until the ``clear`` has been sent (or the send failed)."""
+        self.interrupt()
+        await asyncio.wait({self._clear_due, self._task}, return_when=asyncio.FIRST_COMPLETED)
 
     async def close(self) -> None:
         """The call ends: stop the pacing task, send nothing more."""
-        await self._stop()
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._reset()
+        clear_due, self._clear_due = self._clear_due, None
+        if clear_due is not None:
+            clear_due.cancel()
 
     async def drain(self) -> None:
         """Wait until everything queued has been played (or cleared)."""
@@ -134,19 +159,24 @@ class Playback:
 
     # -- pacing -----------------------------------------------------------------------
 
-    async def _stop(self) -> None:
-        task, self._task = self._task, None
+    def _reset(self) -> None:
         self._queue.clear()
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
         self._outstanding.clear()
         self._next_due = None
         self._play_end = min(self._play_end, self.clock.now())
         self._timeline.clear()
         self._current = None
 
+    def _start_pacing(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._pace(), name="playback")
+
     async def _pace(self) -> None:
+        if self._clear_due is not None:
+            await self._send(clear_message(self.stream_sid))
+            clear_due, self._clear_due = self._clear_due, None
+            if not clear_due.done():
+                clear_due.set_result(None)
         while self._queue:
             kind, data = self._queue.popleft()
             if kind == "reply":
