@@ -324,7 +324,7 @@ def service_of(pid: int) -> str:
     except OSError:
         return "gone"
     for name, marker in (("duckling", "embedded_duckling"), ("actions", "rasa_sdk"),
-                         ("rasa", "rasa run"), ("honcho", "honcho")):
+                         ("rasa", "rasa run"), ("rasa", "rasa_server run"), ("honcho", "honcho")):
         if marker in command:
             return name
     return "other"
