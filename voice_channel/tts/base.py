@@ -15,15 +15,13 @@ use ``await synthesizer.synthesize_async(text)``, which runs it in a thread.
 from __future__ import annotations
 
 import asyncio
-import io
-import wave
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Hashable, Mapping
 
 import numpy as np
 
-from voice_channel.audio.wav import WavError, read_wav_layout
+from voice_channel.audio.wav import WavError, encode_wav, read_wav_layout
 
 DEFAULT_MAX_CHARS = 5000
 
@@ -86,13 +84,7 @@ class SynthesizedSpeech:
 
     def to_wav_bytes(self) -> bytes:
         """A complete RIFF/WAVE file: PCM 16-bit mono at ``sample_rate``."""
-        buffer = io.BytesIO()
-        with wave.open(buffer, "wb") as wav:
-            wav.setnchannels(self.CHANNELS)
-            wav.setsampwidth(self.SAMPLE_WIDTH)
-            wav.setframerate(self.sample_rate)
-            wav.writeframes(self.pcm)
-        return buffer.getvalue()
+        return encode_wav(self.samples(), self.sample_rate, self.CHANNELS)
 
     @classmethod
     def from_samples(cls, samples: np.ndarray, sample_rate: int) -> "SynthesizedSpeech":
