@@ -22,6 +22,9 @@ from voice_channel.audio.decode import decode_audio
 SAMPLE_RATE = 16000
 # Measured with Whisper base on 7 sentences (2026-11-25): fr at 160 words/min scored
 # 0.91, fr+m2 0.92, fr at 175 0.83, fr at 130 or 145 0.82; fr-fr/-be/-ch as fr.
+# What Whisper hears in this voice changes with the CPU (int8 kernels): a sentence
+# heard right on one machine was garbled on another (2026-12-06). Tests that need the
+# words understood through Rasa speak in CALLER_VOICE below.
 BEST_VOICE = "fr"
 BEST_RATE = 160
 # The simulated phone callers' voice: MBROLA's French diphone voice fr1 driven by
