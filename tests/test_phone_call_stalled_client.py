@@ -12,6 +12,7 @@ espeak-ng, a scripted dialogue, asyncio queues.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -99,3 +100,41 @@ async def test_the_idle_timeout_fires_while_a_send_is_stuck(whisper, espeak):
     await run_call(call, line, script, timeout=30)
     assert call.end_reason == "idle_timeout"
     assert dialogue.sessions_closed == ["phone:CA1"]
+
+
+async def test_a_hang_up_while_the_call_ends_still_closes_its_session(whisper, espeak, caplog):
+    """Twilio sends ``stop`` then closes the WebSocket, and Sanic cancels the handler when
+    the connection goes: that second cancellation may land while the call is ending. With
+    a task that is slow to stop (held here on purpose), it used to skip the session close
+    and the end of the call (the e2e keypad call-back test saw the form left open)."""
+    caplog.set_level(logging.INFO, logger="voice_channel")
+    dialogue = asking_for_the_id()
+    clock = FastClock(4)
+    call = PhoneCall(whisper, espeak, dialogue, fast(), clock=clock)
+    line = Line(clock)
+    release = asyncio.Event()
+
+    async def slow_to_stop() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await release.wait()  # a bug of this kind: it outlives its cancellation
+
+    serving = asyncio.get_running_loop().create_task(call.serve(line.receive, line.send))
+    try:
+        line.start()
+        await line.until(lambda: len(line.events("media")) > 10)
+        call._lifetime.spawn(slow_to_stop(), "slow-to-stop")
+        serving.cancel()  # the connection went
+        await asyncio.sleep(0.2)  # the end has begun and waits for the slow task
+        assert not dialogue.sessions_closed
+        serving.cancel()  # cancelled again while it ends
+        await asyncio.gather(serving, return_exceptions=True)
+        await line.until(lambda: dialogue.sessions_closed, 10)
+    finally:
+        release.set()
+        line.close()
+    assert dialogue.sessions_closed == ["phone:CA1"]
+    assert call.end_reason == "cancelled"
+    assert "task slow-to-stop still running" in caplog.text
+    assert "ended (cancelled" in caplog.text  # the call's end is logged

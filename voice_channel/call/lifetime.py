@@ -55,3 +55,18 @@ class CallLifetime:
         for task in tasks:
             task.cancel()
         return tasks
+
+    async def settle(self, tasks: List["asyncio.Future"], seconds: float) -> None:
+        """Wait ``seconds`` at most for ``tasks`` (cancelled) to finish. One still running
+        then is a bug (it ignores its cancellation): it is logged by name and left behind,
+        and the call's end goes on (its dialogue session closed, its line released)."""
+        if not tasks:
+            return
+        done, pending = await asyncio.wait(tasks, timeout=seconds)
+        for task in done:
+            if not task.cancelled():
+                task.exception()  # retrieved: a failure was logged where it happened
+        for task in pending:
+            name = task.get_name() if isinstance(task, asyncio.Task) else repr(task)
+            logger.warning("call %s: task %s still running %.1f s after the call ended: left "
+                           "behind", self.call_sid, name, seconds)

@@ -38,6 +38,7 @@ class ProtocolErrors:
 async def read_frames(receive: Receive, on_frame: Callable[[Any], Awaitable[None]],
                       lifetime: CallLifetime, clock: Clock, idle_timeout: float) -> None:
     ended = asyncio.ensure_future(lifetime.wait())
+    frame_task: "Optional[asyncio.Future[Optional[str]]]" = None
     try:
         while not lifetime.ended:
             frame_task = asyncio.ensure_future(receive())
@@ -66,3 +67,5 @@ async def read_frames(receive: Receive, on_frame: Callable[[Any], Awaitable[None
             await on_frame(frame)
     finally:
         ended.cancel()
+        if frame_task is not None and not frame_task.done():
+            frame_task.cancel()  # cancelled while waiting for a frame: no orphan receive

@@ -21,15 +21,16 @@ with a reason and no personal data (no caller number, digits, transcript or audi
   raising, ``send`` raising: the call ends, its tasks are cancelled;
 * no ``start`` within ``start_timeout``, or caller audio that runs ahead of the clock
   (:mod:`.realtime_guard`): the call ends (1008);
-* whatever the end, an accepted call's dialogue session is closed (a new session for
-  its sender), so that nobody can go on with its half-filled form.
+* whatever the end (even the handler cancelled again as it ends, or a task that
+  ignores its cancellation), an accepted call's dialogue session is closed (a new
+  session for its sender), so that nobody can go on with its half-filled form.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Set
 
 from voice_channel.call.clock import Clock
 from voice_channel.call.lifetime import CallEnded, CallLifetime
@@ -61,6 +62,9 @@ logger = logging.getLogger(__name__)
 
 # The conversation's id without an ``admit`` function: the call's, never the caller's number.
 DEFAULT_SENDER_PREFIX = "phone:"
+# Real seconds the call's cancelled tasks get to finish before its end goes on without them.
+TASKS_STOP_SECONDS = 2.0
+_ENDING: Set["asyncio.Future[None]"] = set()  # ends still running after a second cancel
 
 
 class PhoneCall:
@@ -149,9 +153,12 @@ class PhoneCall:
                              type(error).__name__)
             self._end("error")
         finally:
-            await self._shutdown()
-            self.metrics.log_end(self.end_reason, self.close_code, time.perf_counter() - started,
-                                 self.reprompts, self.protocol_errors)
+            # A task of its own: Sanic cancels this handler when the connection goes, maybe
+            # as the call ends after a ``stop``; the session must still close, the line free.
+            ending = asyncio.ensure_future(self._shutdown(started))
+            _ENDING.add(ending)
+            ending.add_done_callback(_ENDING.discard)
+            await asyncio.shield(ending)
 
     async def _start_deadline(self) -> None:
         await self.clock.sleep(self.settings.start_timeout)
@@ -275,19 +282,21 @@ class PhoneCall:
     def _end(self, reason: str) -> None:
         self._lifetime.end(reason)
 
-    async def _shutdown(self) -> None:
+    async def _shutdown(self, started: float) -> None:
         try:
             self._end(self.end_reason or "ended")
             if self.session is not None:
                 self.session.stop_listening()
             tasks = self._lifetime.cancel_tasks()
             if self._playback is not None:
-                await self._playback.close()
-            await asyncio.gather(*tasks, return_exceptions=True)
+                tasks.append(asyncio.ensure_future(self._playback.close()))
+            await self._lifetime.settle(tasks, TASKS_STOP_SECONDS)
             if self.session is not None:
                 await self.session.close(self.clock.real_seconds(self.settings.session_close_timeout))
         finally:
             self._release_line()
+            self.metrics.log_end(self.end_reason, self.close_code, time.perf_counter() - started,
+                                 self.reprompts, self.protocol_errors)
 
     def _release_line(self) -> None:
         release, self._release = self._release, None
