@@ -203,33 +203,48 @@ async def abusive_stream(stack: Stack, kind: str, stop: asyncio.Event) -> List[O
     return codes
 
 
+PATIENT_SAYS = ("je voudrais prendre rendez-vous", "Je m'appelle Bernard", "Je m'appelle Marie",
+                "oui", "je voudrais prendre rendez-vous")
+
+
+async def patient_call(stack: Stack, caller: str) -> List[float]:
+    """A patient's call in the callers' voice: the voice-to-voice seconds of each turn
+    (every turn must be answered within QUESTION_TIMEOUT)."""
+    async with SimulatedCaller.dial(stack.rasa_url, caller=caller,
+                                    voice=require_caller_voice(), rate=CALLER_RATE) as call:
+        await call.wait_bot_done(timeout=QUESTION_TIMEOUT)
+        for words in PATIENT_SAYS:
+            await call.say(words)
+            await call.wait_bot_done(timeout=QUESTION_TIMEOUT)
+        return call.latencies
+
+
 def test_twenty_abusive_streams_do_not_starve_a_real_caller(stack):
     """20 abusers at once (5 without ticket, 5 replaying theirs, 5 sending garbage, 2
-    silent, 3 flooding audio far faster than real time) while one patient calls."""
+    silent, 3 flooding audio far faster than real time) while one patient calls.
+
+    "Not starved" is measured against the same call made just before without abusers, on
+    the same machine: every turn is answered, and the turns are not much slower. (An
+    absolute bound, p95 under 3 s, measured the machine instead: on a CI machine about
+    twice as slow as ours it failed; how fast the line answers is the phone bench's job.)"""
     kinds = ["no_ticket"] * 5 + ["replay"] * 5 + ["garbage"] * 5 + ["silent"] * 2 + ["flood"] * 3
 
     async def scenario():
+        alone = await patient_call(stack, "+33600000076")
         stop = asyncio.Event()
         abusers = [asyncio.create_task(abusive_stream(stack, kind, stop)) for kind in kinds]
         await asyncio.sleep(8)  # the replayers' genuine calls are over
         try:
-            async with SimulatedCaller.dial(stack.rasa_url, caller="+33600000077",
-                                            voice=require_caller_voice(), rate=CALLER_RATE) as call:
-                await call.wait_bot_done(timeout=QUESTION_TIMEOUT)
-                for words in ("je voudrais prendre rendez-vous", "Je m'appelle Bernard",
-                              "Je m'appelle Marie", "oui", "je voudrais prendre rendez-vous"):
-                    await call.say(words)
-                    await call.wait_bot_done(timeout=QUESTION_TIMEOUT)
-                latencies = call.latencies
+            abused = await patient_call(stack, "+33600000077")
         finally:
             stop.set()
             codes = await asyncio.gather(*abusers)
-        return latencies, codes
+        return alone, abused, codes
 
-    latencies, codes = asyncio.run(scenario())
-    assert len(latencies) >= 4, latencies
-    p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) > 1 else latencies[0]
-    assert p95 < 3.0, latencies
+    alone, abused, codes = asyncio.run(scenario())
+    assert len(alone) >= 4 and len(abused) >= 4, (alone, abused)
+    assert statistics.median(abused) <= 1.5 * statistics.median(alone), (alone, abused)
+    assert max(abused) <= 2 * max(alone), (alone, abused)
     by_kind = {}
     for kind, got in zip(kinds, codes):
         by_kind.setdefault(kind, []).extend(got)
