@@ -44,6 +44,16 @@ class Admission:
     reason: str = ""  # safe to log: never a number or a token
     spoken: Optional[str] = None
 
+    def release_line(self, call_sid: Optional[str]) -> None:
+        """Give the call's line back (once, as the call ends); a failure is logged, not raised."""
+        if self.release is None:
+            return
+        try:
+            self.release()
+        except Exception as error:
+            logger.warning("call %s: releasing the line failed (%s)", call_sid,
+                           type(error).__name__)
+
     @classmethod
     def accept(cls, sender: str, metadata: Optional[Dict[str, Any]] = None,
                release: Optional[Callable[[], None]] = None) -> "Admission":

@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Callable, List, Optional, Set
+from typing import Any, List, Optional, Set
 
 from voice_channel.call.clock import Clock
 from voice_channel.call.lifetime import CallEnded, CallLifetime
@@ -101,7 +101,6 @@ class PhoneCall:
         self.session: Optional[CallSession] = None  # once admitted
         self._lifetime = CallLifetime()
         self._errors = ProtocolErrors(settings.max_protocol_errors, self._lifetime)
-        self._release: Optional[Callable[[], None]] = None
         self._realtime: Optional[RealtimeGuard] = None
         self._writer: Optional[StreamWriter] = None  # once serving
         self._audio: Optional[InboundAudio] = None
@@ -212,7 +211,6 @@ class PhoneCall:
                                   mark_grace=self.settings.mark_grace,
                                   on_audio_start=self.metrics.on_audio_start)
         self.admission = ask_admission(self.admit, start, DEFAULT_SENDER_PREFIX + start.call_sid)
-        self._release = self.admission.release
         if not self.admission.accepted:
             self._not_admitted(self.admission)
             return
@@ -294,16 +292,7 @@ class PhoneCall:
             if self.session is not None:
                 await self.session.close(self.clock.real_seconds(self.settings.session_close_timeout))
         finally:
-            self._release_line()
+            if self.admission is not None:
+                self.admission.release_line(self.call_sid)
             self.metrics.log_end(self.end_reason, self.close_code, time.perf_counter() - started,
                                  self.reprompts, self.protocol_errors)
-
-    def _release_line(self) -> None:
-        release, self._release = self._release, None
-        if release is None:
-            return
-        try:
-            release()
-        except Exception as error:
-            logger.warning("call %s: releasing the line failed (%s)", self.call_sid,
-                           type(error).__name__)
