@@ -103,10 +103,10 @@ async def test_the_idle_timeout_fires_while_a_send_is_stuck(whisper, espeak):
 
 
 async def test_a_hang_up_while_the_call_ends_still_closes_its_session(whisper, espeak, caplog):
-    """Twilio sends ``stop`` then closes the WebSocket, and Sanic cancels the handler when
-    the connection goes: that second cancellation may land while the call is ending. With
-    a task that is slow to stop (held here on purpose), it used to skip the session close
-    and the end of the call (the e2e keypad call-back test saw the form left open)."""
+    """Sanic cancels the handler when the connection goes, and that cancellation may land
+    while the call is already ending (after a ``stop``, or a first cancellation). With a
+    task slow to stop (held here on purpose) it used to cut the end short: no session
+    close, no end logged, the caller's half-filled form left open to the next message."""
     caplog.set_level(logging.INFO, logger="voice_channel")
     dialogue = asking_for_the_id()
     clock = FastClock(4)
