@@ -132,7 +132,7 @@ test: setup ## Everything: data validation, unit and database tests, stories, en
 	$(MAKE) test-stories
 	$(MAKE) test-e2e
 
-test-unit: setup models ## Unit, database and speech tests (PostgreSQL when TEST_POSTGRES_URL is set)
+test-unit: setup models train ## Unit, database and speech tests (PostgreSQL when TEST_POSTGRES_URL is set)
 	$(PY) -m pytest -q -m "not e2e" tests
 
 test-stories: train ## Test conversations (tests/test_stories.yml); fails on any wrong prediction

@@ -18,6 +18,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu_components.name_answers import NameAnswerClassifier
+from simulation.requirements import skip_or_fail
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
@@ -221,7 +222,7 @@ def test_rasa_fills_the_requested_name_with_the_answer(trained_component, slot, 
 @pytest.fixture(scope="module")
 def trained_model():
     if not MODEL.exists():
-        pytest.skip("no trained model: run make train")
+        skip_or_fail("no trained model: run make train", "make test-unit trains it first")
     from rasa.core.agent import Agent
 
     return Agent.load(str(MODEL))
