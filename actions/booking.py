@@ -33,7 +33,7 @@ from actions.clinic_operations import (
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.expected_answer import DATE, YES_NO, expecting
 from actions.form_done import ANYTHING_ELSE, FormDoneAction
-from actions.form_validation import ClinicFormValidation
+from actions.form_validation import STAFF_CALLER_PREFIX, ClinicFormValidation, caller_key
 from actions.scheduling import Slot, SlotRejected
 from actions.appointment_lookup import say_appointment
 from spoken_french.say import say_digits, say_phone
@@ -76,12 +76,25 @@ def booked_slot(appointment) -> Slot:
 
 def say_upcoming_limit(problem: TooManyUpcoming) -> str:
     """Why no more appointment can be booked, and the offer of a person."""
+    if problem.scope == "caller":
+        return (
+            f"J'ai déjà pris {problem.limit} rendez-vous aujourd'hui depuis cette ligne : "
+            "c'est le maximum que je peux prendre. Pour un autre rendez-vous, voulez-vous "
+            "que je vous passe l'accueil ?"
+        )
     holder = "Vous avez" if problem.scope == "patient" else "Ce numéro de téléphone a"
     return (
         f"{holder} déjà {problem.limit} rendez-vous à venir : c'est le maximum que je peux "
         "prendre par téléphone. Pour un autre rendez-vous, voulez-vous que je vous passe "
         "l'accueil ?"
     )
+
+
+def booking_caller(tracker: Tracker) -> Optional[str]:
+    """Whose bookings are capped per day: the caller's key, except in the staff chat
+    (staff book for many patients)."""
+    key = caller_key(tracker)
+    return None if key.startswith(STAFF_CALLER_PREFIX) else key
 
 
 def _refused(tracker: Tracker) -> bool:
@@ -132,7 +145,8 @@ class ValidateBookingForm(ClinicFormValidation):
         ):
             return None
         try:
-            await run_blocking(operations.check_upcoming_limits, patient_id, phone)
+            await run_blocking(operations.check_upcoming_limits, patient_id, phone,
+                               booking_caller(tracker))
         except TooManyUpcoming as problem:
             dispatcher.utter_message(text=say_upcoming_limit(problem), **expecting(YES_NO))
             return {**result, slots.OUTCOME: REFUSED_UPCOMING_LIMIT}
@@ -175,7 +189,8 @@ class ValidateBookingForm(ClinicFormValidation):
         )
         doctor_id = preferred_doctor_id(operations, tracker)
         try:
-            booked = await run_blocking(operations.book, patient, chosen.start, chosen.doctor_id)
+            booked = await run_blocking(operations.book, patient, chosen.start, chosen.doctor_id,
+                                        caller_key=booking_caller(tracker))
         except (SlotTaken, SlotRejected) as problem:
             explanation = (
                 explain_rejection(problem.reason, operations)

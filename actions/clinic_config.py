@@ -119,7 +119,8 @@ class _SecurityModel(_Strict):
     identity_lockout_minutes: conint(strict=True, ge=1, le=1440) = 15  # type: ignore[valid-type]
     max_upcoming_per_patient: conint(strict=True, ge=1, le=100) = 2  # type: ignore[valid-type]
     max_upcoming_per_phone: conint(strict=True, ge=1, le=100) = 2  # type: ignore[valid-type]
-    registered_patients_only: StrictBool = False
+    max_bookings_per_caller_per_day: conint(strict=True, ge=1, le=1000) = 3  # type: ignore[valid-type]
+    registered_patients_only: StrictBool = True
 
 
 class _PrivacyModel(_Strict):
@@ -234,7 +235,8 @@ class SecuritySettings:
     identity_lockout_minutes: int = 15  # window counted, and lockout length
     max_upcoming_per_patient: int = 2
     max_upcoming_per_phone: int = 2
-    registered_patients_only: bool = False  # True: an unknown patient ID is refused
+    max_bookings_per_caller_per_day: int = 3  # per web address or phone number, 24 h
+    registered_patients_only: bool = True  # an unknown patient ID is refused
 
     @property
     def identity_lockout(self) -> timedelta:

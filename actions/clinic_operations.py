@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.clinic_config import ClinicConfig
-from actions.identity_failures import FailureCount, IdentityFailures
+from actions.identity_failures import Attempt, FailureCount, IdentityFailures, subject_key
 from actions.models import STATUS_BOOKED, STATUS_CANCELLED, Appointment, Patient
 from actions.scheduling import Slot, SlotRejected, check_slot, slots_between
 
@@ -63,6 +63,17 @@ class TooManyUpcoming(Exception):
         super().__init__(f"the {holder} already has {limit} upcoming appointment(s), the limit")
         self.limit = limit
         self.scope = scope
+
+
+class TooManyBookingsToday(TooManyUpcoming):
+    """The caller (a web address, or the keyed hash of a phone number) has booked
+    ``limit`` appointments in the last 24 hours, the most clinic.yml allows: a script
+    with fresh patient IDs and numbers cannot fill the calendar from one line."""
+
+    def __init__(self, limit: int) -> None:
+        Exception.__init__(self, f"this caller booked {limit} appointment(s) today, the limit")
+        self.limit = limit
+        self.scope = "caller"
 
 
 class AppointmentNotFound(Exception):
@@ -177,12 +188,20 @@ class ClinicOperations:
         """Count a failed identity check; the counts including it."""
         return self._identity_failures.record(clinic_patient_id, caller_key)
 
-    def check_upcoming_limits(self, clinic_patient_id: str, phone_e164: str) -> None:
-        """:class:`TooManyUpcoming` when a booking for them would be refused (the
-        booking itself checks again)."""
+    def begin_identity_check(self, clinic_patient_id: str, caller_key: str) -> Attempt:
+        """Record an identity check as failed before verifying it (see
+        :meth:`IdentityFailures.attempt`)."""
+        return self._identity_failures.attempt(clinic_patient_id, caller_key)
+
+    def check_upcoming_limits(self, clinic_patient_id: str, phone_e164: str,
+                              caller_key: Optional[str] = None) -> None:
+        """:class:`TooManyUpcoming` (or :class:`TooManyBookingsToday` for ``caller_key``)
+        when a booking for them would be refused (the booking itself checks again)."""
         with self._sessions() as session:
             patient = self._patient(session, clinic_patient_id)
             self._check_upcoming_limits(session, patient, phone_e164)
+            if caller_key:
+                self._check_bookings_today(session, subject_key(caller_key))
 
     def upcoming_appointments(
         self, clinic_patient_id: str, phone_e164: str
@@ -211,14 +230,17 @@ class ClinicOperations:
         start: datetime,
         doctor_id: Optional[str] = None,
         record: Optional[ChangeRecord] = None,
+        caller_key: Optional[str] = None,
     ) -> AppointmentDetails:
         """Book ``start`` for ``patient`` (created if new and allowed; checked if known).
-        ``record`` (e.g. the staff audit) writes in the same transaction: both or neither."""
+        ``record`` (e.g. the staff audit) writes in the same transaction: both or neither.
+        ``caller_key``: the channel's key of who is calling (None for staff), capped at
+        ``max_bookings_per_caller_per_day`` bookings in 24 hours."""
         doctors = [doctor_id] if doctor_id else [d.id for d in self._config.doctors]
         slots = self._valid_slots(doctors, start)
         for _attempt in range(_WRITE_ATTEMPTS):
             try:
-                return self._book_once(patient, slots, record)
+                return self._book_once(patient, slots, record, caller_key)
             except IntegrityError:
                 # A concurrent transaction won the race; look again with fresh data.
                 logger.info("booking raced with another one; retrying")
@@ -280,9 +302,14 @@ class ClinicOperations:
         return done
 
     def _book_once(self, details: PatientDetails, slots: List[Slot],
-                   record: Optional[ChangeRecord] = None) -> AppointmentDetails:
+                   record: Optional[ChangeRecord] = None,
+                   caller_key: Optional[str] = None) -> AppointmentDetails:
+        booked_by = subject_key(caller_key) if caller_key else None
         with self._sessions() as session, session.begin():
             self._lock_phone(session, details.phone_e164)
+            if booked_by is not None:
+                self._lock(session, "caller", booked_by)
+                self._check_bookings_today(session, booked_by)
             patient = self._patient(session, details.clinic_patient_id)
             if patient is None and self._config.security.registered_patients_only:
                 raise PatientNotRegistered()
@@ -312,6 +339,8 @@ class ClinicOperations:
                 start_at=_to_db(slot.start),
                 end_at=_to_db(slot.end),
                 status=STATUS_BOOKED,
+                booked_by=booked_by,
+                created_at=_to_db(self.now()),
             )
             session.add(appointment)
             session.flush()
@@ -389,13 +418,27 @@ class ClinicOperations:
         if held >= security.max_upcoming_per_phone:
             raise TooManyUpcoming(security.max_upcoming_per_phone, "phone")
 
-    @staticmethod
-    def _lock_phone(session: Session, phone_e164: str) -> None:
+    def _check_bookings_today(self, session: Session, booked_by: str) -> None:
+        limit = self._config.security.max_bookings_per_caller_per_day
+        since = _to_db(self.now() - timedelta(days=1))
+        booked = session.scalar(select(func.count()).select_from(Appointment).where(
+            Appointment.booked_by == booked_by, Appointment.created_at > since))
+        if booked >= limit:
+            raise TooManyBookingsToday(limit)
+
+    @classmethod
+    def _lock_phone(cls, session: Session, phone_e164: str) -> None:
         """Serialize the bookings of one phone number until the transaction ends, so
-        that simultaneous bookings cannot all pass the caps. SQLite needs nothing:
-        its transactions take the write lock at BEGIN (see actions.database)."""
+        that simultaneous bookings cannot all pass the caps."""
+        cls._lock(session, "phone", phone_e164)
+
+    @staticmethod
+    def _lock(session: Session, kind: str, value: str) -> None:
+        """A lock on ``kind``/``value`` until the transaction ends, on PostgreSQL. SQLite
+        needs nothing: its transactions take the write lock at BEGIN (see
+        actions.database)."""
         if session.get_bind().dialect.name == "postgresql":
-            session.execute(select(func.pg_advisory_xact_lock(_lock_id("phone", phone_e164))))
+            session.execute(select(func.pg_advisory_xact_lock(_lock_id(kind, value))))
 
     @staticmethod
     def _patient(session: Session, clinic_patient_id: str) -> Optional[Patient]:

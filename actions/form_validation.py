@@ -29,7 +29,7 @@ from actions.clinic_config import clinic_config
 from actions.clinic_operations import ClinicOperations
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.expected_answer import YES_NO, expecting
-from actions.identity_failures import FailureCount
+from actions.identity_failures import Attempt, FailureCount
 from spoken_french.hesitations import BEFORE_A_NAME
 from spoken_french.numbers import mask_patient_id, normalize_phone, parse_patient_id
 from actions.time_answers import (
@@ -53,6 +53,7 @@ IDENTITY_LOCKED = (
     "Dites « je veux parler à quelqu'un » et je vous passe l'accueil du cabinet."
 )
 CALLER_KEY = "caller_key"
+STAFF_CALLER_PREFIX = "staff:"  # the staff chat's caller keys (voice_channel.staff_chat)
 _NAME_LEAD_INS = re.compile(
     rf"^(?:{BEFORE_A_NAME}(?:\s+|$))*"
     r"(?:(?:je m'appelle|je m appelle|mon nom (?:de famille )?(?:c'est|est)|"
@@ -265,24 +266,37 @@ class ClinicFormValidation(FormValidationAction, ABC):
         tracker: Tracker,
     ) -> Dict[Text, Any]:
         """Once both the patient ID and the phone are known (cleaned): check them
-        together, unless this ID or this caller is locked out."""
+        together, unless this ID or this caller is locked out. The check is recorded as
+        a failure before it is verified, so that guesses sent at once cannot all pass
+        the lockout's count (:meth:`IdentityFailures.attempt`)."""
         operations = clinic_operations()
         caller = caller_key(tracker)
         try:
-            count = await run_blocking(operations.identity_failures, patient_id, caller)
-            if count.locked:
-                return self._locked_out(operations, patient_id, count, dispatcher, tracker)
+            attempt = await run_blocking(operations.begin_identity_check, patient_id, caller)
+        except SQLAlchemyError:
+            logger.exception("identity check failed")
+            return self.fail(dispatcher, tracker, slots.PHONE_NUMBER, CALENDAR_UNAVAILABLE)
+        counts_as_failure = True
+        try:
+            if attempt.locked:
+                return self._locked_out(operations, patient_id, attempt.earlier, dispatcher, tracker)
             accepted = await self.identity_accepted(
                 operations, patient_id, phone, result, dispatcher, tracker
             )
             if accepted is not None:
+                counts_as_failure = False
                 return accepted
-            return await self.identity_refused(
-                operations, patient_id, dispatcher, tracker, {slots.PHONE_NUMBER: None}
+            return self.identity_refused_counted(
+                operations, patient_id, attempt.count, dispatcher, tracker,
+                {slots.PHONE_NUMBER: None},
             )
         except SQLAlchemyError:
             logger.exception("identity check failed")
+            counts_as_failure = False  # the database failed, not the caller
             return self.fail(dispatcher, tracker, slots.PHONE_NUMBER, CALENDAR_UNAVAILABLE)
+        finally:
+            if attempt.locked or not counts_as_failure:  # refused unverified, or verified
+                await _forget_attempt(attempt)
 
     async def identity_accepted(
         self,
@@ -309,6 +323,20 @@ class ClinicFormValidation(FormValidationAction, ABC):
         count = await run_blocking(
             operations.record_identity_failure, patient_id, caller_key(tracker)
         )
+        return self.identity_refused_counted(operations, patient_id, count, dispatcher,
+                                             tracker, extra)
+
+    def identity_refused_counted(
+        self,
+        operations: ClinicOperations,
+        patient_id: str,
+        count: FailureCount,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        extra: Dict[Text, Any],
+    ) -> Dict[Text, Any]:
+        """A failed identity check already counted (``count`` includes it): the same
+        answer whatever failed."""
         if count.locked:
             logger.warning(
                 "identity checks now locked for patient ID %s: %s",
@@ -363,6 +391,13 @@ class ClinicFormValidation(FormValidationAction, ABC):
                 "Dites-le par exemple : zéro six, douze, trente-quatre.",
             )
         return self.succeed(tracker, {slots.PHONE_NUMBER: phone})
+
+
+async def _forget_attempt(attempt: Attempt) -> None:
+    try:
+        await run_blocking(attempt.succeeded)
+    except SQLAlchemyError:  # it then counts as one failure more: logged, never raised
+        logger.exception("an identity check's attempt could not be forgotten")
 
 
 def _describe(count: FailureCount, operations: ClinicOperations) -> str:

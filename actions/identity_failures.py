@@ -3,10 +3,21 @@
 Each failure is stored twice: against the patient ID that was tried and against the
 caller who tried it (the channel's ``caller_key``), both as keyed hashes (HMAC-SHA-256
 with ``VOICE_CHANNEL_SECRET``, which ``make run`` generates into ``var/``), never the
-values: a plain hash of a 6-digit ID would be undone by trying the million IDs. A check is locked while either has ``identity_max_failures`` failures within
-the last ``identity_lockout_minutes`` (clinic.yml ``security``), whatever the
-conversation: a new conversation does not start again from zero. Successful checks
-erase nothing. :meth:`IdentityFailures.purge` deletes what no longer counts.
+values: a plain hash of a 6-digit ID would be undone by trying the million IDs. There
+is no weaker built-in key: without the secret, :func:`subject_key` raises
+:class:`MissingSecret` (and the action server refuses to start, see
+:mod:`actions.startup_checks`).
+
+A check is locked while either has ``identity_max_failures`` failures within the last
+``identity_lockout_minutes`` (clinic.yml ``security``), whatever the conversation: a new
+conversation does not start again from zero. Successful checks erase nothing but their
+own attempt. :meth:`IdentityFailures.purge` deletes what no longer counts.
+
+A check is recorded *before* it is verified (:meth:`IdentityFailures.attempt`): its rows
+are committed first, then counted with everyone else's, so that N guesses sent at once
+cannot all pass a count taken before any of them was recorded; at most
+``identity_max_failures`` of them are verified. A verified attempt then removes its own
+rows (:meth:`Attempt.succeeded`); a refused one stays as the failure it is.
 """
 from __future__ import annotations
 
@@ -15,7 +26,7 @@ import hmac
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, List, Optional, Tuple
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,16 +47,60 @@ class FailureCount:
     def locked(self) -> bool:
         return max(self.patient, self.caller) >= self.limit
 
+    @property
+    def locked_before(self) -> bool:
+        """Counting an attempt that is itself among them: the others already lock it."""
+        return max(self.patient, self.caller) > self.limit
 
-# Without a secret (unit tests, a bare `python -m rasa_sdk`) the key is still not the
-# value, only weaker; `make run` always provides one.
-_FALLBACK_SECRET = b"allo-clinique identity failures"
+
+SECRET_VARIABLE = "VOICE_CHANNEL_SECRET"
+MIN_SECRET_LENGTH = 16
 
 
-def subject_key(value: str) -> str:
-    """What is stored instead of a patient ID or a caller key: its HMAC-SHA-256, in hex."""
-    secret = os.environ.get("VOICE_CHANNEL_SECRET", "").encode("utf-8") or _FALLBACK_SECRET
-    return hmac.new(secret, value.encode("utf-8"), hashlib.sha256).hexdigest()
+class MissingSecret(RuntimeError):
+    """``VOICE_CHANNEL_SECRET`` is unset or too short: keyed hashes cannot be made."""
+
+
+def required_secret() -> bytes:
+    """The key of every stored hash; :class:`MissingSecret` without a usable one."""
+    secret = os.environ.get(SECRET_VARIABLE, "")
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise MissingSecret(
+            f"{SECRET_VARIABLE} is {'too short' if secret else 'not set'}: the hashes of "
+            f"patient IDs need a secret key of {MIN_SECRET_LENGTH} characters or more "
+            f"(`make run` generates one into var/voice_channel_secret)")
+    return secret.encode("utf-8")
+
+
+def subject_key(value: str, secret: Optional[str] = None) -> str:
+    """What is stored instead of a patient ID or a caller key: its HMAC-SHA-256, in hex
+    (keyed with ``VOICE_CHANNEL_SECRET``, or ``secret``: another process's, for a tool
+    that reads its database)."""
+    key = secret.encode("utf-8") if secret else required_secret()
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One identity check, recorded before it is verified. ``count`` includes it:
+    ``count.locked_before`` says whether earlier failures (anyone's) already lock it."""
+
+    count: FailureCount
+    row_ids: Tuple[int, ...]
+    _failures: "IdentityFailures"
+
+    @property
+    def locked(self) -> bool:
+        return self.count.locked_before
+
+    @property
+    def earlier(self) -> FailureCount:
+        """The counts without this attempt."""
+        return FailureCount(self.count.patient - 1, self.count.caller - 1, self.count.limit)
+
+    def succeeded(self) -> None:
+        """The check passed (or was never made): it is no failure."""
+        self._failures._forget(self.row_ids)
 
 
 class IdentityFailures:
@@ -68,24 +123,34 @@ class IdentityFailures:
 
     def record(self, clinic_patient_id: str, caller_key: str) -> FailureCount:
         """Count one failed check against both; the counts including it."""
+        return self.attempt(clinic_patient_id, caller_key).count
+
+    def attempt(self, clinic_patient_id: str, caller_key: str) -> Attempt:
+        """Record a check as failed before verifying it (committed), then count.
+
+        If :attr:`Attempt.locked`, do not verify (and call :meth:`Attempt.succeeded`:
+        an attempt refused unverified does not lengthen the lockout). Otherwise verify,
+        and call :meth:`Attempt.succeeded` when it passes.
+        """
         now = self._now()
+        rows: List[IdentityFailure] = [
+            IdentityFailure(subject_kind=SUBJECT_PATIENT,
+                            subject_key=subject_key(clinic_patient_id), failed_at=now),
+            IdentityFailure(subject_kind=SUBJECT_CALLER,
+                            subject_key=subject_key(caller_key), failed_at=now),
+        ]
+        with self._sessions() as session:
+            with session.begin():
+                session.add_all(rows)
+                session.flush()
+                row_ids = tuple(row.id for row in rows)
+            # Counted after the commit: every attempt committed before this one is seen.
+            count = self._count(session, clinic_patient_id, caller_key)
+        return Attempt(count, row_ids, self)
+
+    def _forget(self, row_ids: Tuple[int, ...]) -> None:
         with self._sessions() as session, session.begin():
-            session.add_all(
-                [
-                    IdentityFailure(
-                        subject_kind=SUBJECT_PATIENT,
-                        subject_key=subject_key(clinic_patient_id),
-                        failed_at=now,
-                    ),
-                    IdentityFailure(
-                        subject_kind=SUBJECT_CALLER,
-                        subject_key=subject_key(caller_key),
-                        failed_at=now,
-                    ),
-                ]
-            )
-            session.flush()
-            return self._count(session, clinic_patient_id, caller_key)
+            session.execute(delete(IdentityFailure).where(IdentityFailure.id.in_(row_ids)))
 
     def purge(self) -> int:
         """Delete the failures older than the window; how many rows went."""

@@ -77,6 +77,7 @@ class Appointment(Base):
             postgresql_where=_ACTIVE,
         ),
         Index("ix_appointments_doctor_start", "doctor_id", "start_at"),
+        Index("ix_appointments_booked_by", "booked_by", "created_at"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -85,6 +86,9 @@ class Appointment(Base):
     start_at = Column(DateTime, nullable=False)
     end_at = Column(DateTime, nullable=False)
     status = Column(String(16), nullable=False, default=STATUS_BOOKED)
+    # Keyed hash of the caller who booked (identity_failures.subject_key of the
+    # channel's caller_key), for the per-caller daily cap; None for staff bookings.
+    booked_by = Column(String(64), nullable=True)
     created_at = Column(DateTime, nullable=False, default=utc_now)
     updated_at = Column(DateTime, nullable=False, default=utc_now, onupdate=utc_now)
 

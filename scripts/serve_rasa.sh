@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Rasa server as `make run` starts it (Procfile): its HTTP API only with the token
 # RASA_API_TOKEN (which `make run` generates into var/ when it is not set), on
-# RASA_HOST (127.0.0.1 unless configured otherwise), telemetry off. The token is passed as
-# --auth-token=… so that one starting with "-" is not read as another option.
+# RASA_HOST (127.0.0.1 unless configured otherwise), telemetry off. The token stays in the
+# environment: `python -m rasa_server` hands it to Rasa inside the process, so that it is
+# never on a command line `ps` shows (rasa_server/admin_token.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${RASA_API_TOKEN:-}" ]; then
@@ -24,7 +25,7 @@ if [ -z "$model" ]; then
   exit 1
 fi
 # `python -m rasa_server` is `rasa` with one measured fix (rasa_server/action_result_schema.py).
-exec .venv/bin/python -m rasa_server run --enable-api --auth-token="$RASA_API_TOKEN" \
+exec .venv/bin/python -m rasa_server run --enable-api \
   --interface "${RASA_HOST:-127.0.0.1}" --port "${RASA_PORT:-5005}" \
   --model "$model" \
   --credentials "${RASA_CREDENTIALS:-credentials.yml}" --endpoints endpoints.yml

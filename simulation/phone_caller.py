@@ -277,15 +277,25 @@ class SimulatedCaller:
     @classmethod
     @contextlib.asynccontextmanager
     async def dial(cls, server_url: str, *, caller: str = "+33612345678",
-                   prefix: str = "/webhooks/voice",
+                   prefix: str = "/webhooks/voice", twilio_auth_token: Optional[str] = None,
                    **options: Any) -> AsyncIterator["SimulatedCaller"]:
         """Call as Twilio does: POST the incoming-call webhook (``From``, ``CallSid``),
-        take the ``<Parameter>``s of its TwiML (the caller and the per-call ticket), then
-        open the stream with them (``server_url``: ``http://host:port``)."""
+        signed with ``twilio_auth_token`` as Twilio signs it, take the ``<Parameter>``s
+        of its TwiML (the caller and the per-call ticket), then open the stream with them
+        (``server_url``: ``http://host:port``)."""
         call_sid = "CA" + uuid.uuid4().hex
         form = {"From": caller, "CallSid": call_sid, "AccountSid": "AC" + uuid.uuid4().hex}
+        webhook = f"{server_url}{prefix}/twilio/incoming"
+        headers = {}
+        if twilio_auth_token:
+            from voice_channel.telephony.twilio_signature import (
+                SIGNATURE_HEADER,
+                compute_twilio_signature,
+            )
+
+            headers[SIGNATURE_HEADER] = compute_twilio_signature(twilio_auth_token, webhook, form)
         async with httpx.AsyncClient(timeout=30) as http:
-            answer = await http.post(f"{server_url}{prefix}/twilio/incoming", data=form)
+            answer = await http.post(webhook, data=form, headers=headers)
         answer.raise_for_status()
         parameters = {p.get("name"): p.get("value")
                       for p in ElementTree.fromstring(answer.text).iter("Parameter")}

@@ -5,11 +5,18 @@ On a laptop without it they are skipped; in CI (``CI`` set) a missing URL fails.
 """
 from __future__ import annotations
 
-from datetime import datetime
+import os
+
+# The key of the stored hashes (patient IDs, callers): the code refuses to run without
+# one (actions.identity_failures.required_secret), as `make run` always provides it.
+os.environ.setdefault("VOICE_CHANNEL_SECRET", "tests-only-secret-0123456789abcdef")
+
+import dataclasses  # noqa: E402
+from datetime import datetime  # noqa: E402
 from pathlib import Path
 from typing import Iterator
 
-import pytest
+import pytest  # noqa: E402
 
 from actions.clinic_config import ClinicConfig, load_clinic_config
 from actions.database import make_engine, make_session_factory
@@ -21,8 +28,19 @@ PARIS_NOW = "2026-11-25T09:00:00+01:00"  # a Wednesday morning
 
 
 @pytest.fixture(scope="session")
-def clinic() -> ClinicConfig:
+def shipped_clinic() -> ClinicConfig:
+    """``clinic.yml`` exactly as shipped (registered patients only)."""
     return load_clinic_config(PROJECT_ROOT / "clinic.yml")
+
+
+@pytest.fixture(scope="session")
+def clinic(shipped_clinic) -> ClinicConfig:
+    """``clinic.yml`` as shipped, but open to new patients: most tests book for patients
+    they make up. The shipped default, registered patients only, is tested on
+    ``shipped_clinic`` (tests/test_registered_patients_only.py) and end to end (the
+    stack registers its test patients with ``make import-patients``)."""
+    return dataclasses.replace(shipped_clinic, security=dataclasses.replace(
+        shipped_clinic.security, registered_patients_only=False))
 
 
 @pytest.fixture

@@ -108,11 +108,11 @@ async def test_web_turns_live_in_their_own_namespace_with_the_channels_metadata(
 
 @pytest.mark.asyncio
 async def test_staff_chat_needs_its_token_and_has_its_own_namespace(asgi, monkeypatch):
-    monkeypatch.delenv("RASA_API_TOKEN", raising=False)
+    monkeypatch.delenv("STAFF_CHAT_TOKEN", raising=False)
     turn = {"sender": "accueil-1", "message": "bonjour"}
     closed = app_with(StaffChatInput.from_credentials(None), Recorder(), "/webhooks/staff")
     assert (await asgi(closed, "POST", "/webhooks/staff/webhook", json=turn)).status_code == 403
-    monkeypatch.setenv("RASA_API_TOKEN", "jeton-du-personnel-0123")
+    monkeypatch.setenv("STAFF_CHAT_TOKEN", "jeton-du-personnel-0123")
     rasa = Recorder()
     app = app_with(StaffChatInput.from_credentials(None), rasa, "/webhooks/staff")
     wrong = await asgi(app, "POST", "/webhooks/staff/webhook", json=turn,
@@ -122,6 +122,32 @@ async def test_staff_chat_needs_its_token_and_has_its_own_namespace(asgi, monkey
                        headers={"Authorization": "Bearer jeton-du-personnel-0123"})
     assert right.status_code == 200 and right.json()[0]["text"] == "Bien reçu."
     assert rasa.messages[0].sender_id == "staff:accueil-1"
+
+
+@pytest.mark.asyncio
+async def test_the_admin_token_does_not_open_the_staff_chat(asgi, monkeypatch):
+    """Rasa's admin token reads every conversation and loads models: the staff chat has
+    its own (STAFF_CHAT_TOKEN), and the admin token is refused there."""
+    monkeypatch.setenv("RASA_API_TOKEN", "jeton-administrateur-0123")
+    monkeypatch.setenv("STAFF_CHAT_TOKEN", "jeton-du-personnel-0123")
+    rasa = Recorder()
+    app = app_with(StaffChatInput.from_credentials(None), rasa, "/webhooks/staff")
+    turn = {"sender": "accueil-1", "message": "bonjour"}
+    admin = await asgi(app, "POST", "/webhooks/staff/webhook", json=turn,
+                       headers={"Authorization": "Bearer jeton-administrateur-0123"})
+    assert admin.status_code == 401 and not rasa.messages
+    monkeypatch.delenv("STAFF_CHAT_TOKEN")
+    assert (await asgi(app_with(StaffChatInput.from_credentials(None), rasa, "/webhooks/staff"),
+                       "POST", "/webhooks/staff/webhook", json=turn,
+                       headers={"Authorization": "Bearer jeton-administrateur-0123"})
+            ).status_code == 403  # no staff token: closed, even to the admin token
+
+
+def test_the_staff_chat_refuses_the_admin_token_as_its_own(monkeypatch):
+    monkeypatch.setenv("RASA_API_TOKEN", "meme-jeton-0123456789")
+    monkeypatch.setenv("STAFF_CHAT_TOKEN", "meme-jeton-0123456789")
+    with pytest.raises(ValueError, match="admin token"):
+        StaffChatInput.from_credentials(None)
 
 
 @pytest.mark.asyncio
@@ -248,7 +274,8 @@ async def test_incoming_call_twiml_carries_a_ticket_and_says_busy_when_lines_are
     from sanic import Blueprint
 
     blueprint = Blueprint(f"incoming_{next(_apps)}")
-    add_incoming_call_route(blueprint, lambda: TwilioLineSettings(), tickets=tickets, lines=lines)
+    add_incoming_call_route(blueprint, lambda: TwilioLineSettings(allow_unsigned=True),
+                            tickets=tickets, lines=lines)
     app.blueprint(blueprint, url_prefix="/webhooks/voice")
     form = {"CallSid": "CA" + "3" * 32, "From": CALLER}
     answer = await asgi(app, "POST", "/webhooks/voice/twilio/incoming", data=form)
@@ -290,7 +317,7 @@ async def test_a_turn_rasa_answers_with_nothing_is_never_silent(asgi, monkeypatc
     async def says_nothing(message) -> None:
         return None
 
-    monkeypatch.setenv("RASA_API_TOKEN", "jeton-du-personnel-0123")
+    monkeypatch.setenv("STAFF_CHAT_TOKEN", "jeton-du-personnel-0123")
     turn = {"sender": "essai", "message": "oui"}
     voice = app_with(VoiceInput(VoiceSettings()), says_nothing, "/webhooks/voice")
     staff = app_with(StaffChatInput.from_credentials(None), says_nothing, "/webhooks/staff")
@@ -299,3 +326,97 @@ async def test_a_turn_rasa_answers_with_nothing_is_never_silent(asgi, monkeypatc
                                 {"Authorization": "Bearer jeton-du-personnel-0123"})):
         answer = await asgi(app, "POST", path, json=turn, headers=headers)
         assert [m["text"] for m in answer.json()] == [PROMPTS.nothing_to_say]
+
+
+# -- metered speech and turns -------------------------------------------------------------
+
+@pytest.mark.asyncio
+async def test_one_address_sends_at_most_its_turns_per_minute(asgi):
+    """The patients' page is open: past http_turns_per_minute from one address, 429 with
+    a Retry-After, on /webhook and /audio alike (before any body is read)."""
+    rasa = Recorder()
+    app = app_with(VoiceInput(VoiceSettings(http_turns_per_minute=3)), rasa, "/webhooks/voice")
+    turn = {"sender": "essai", "message": "bonjour"}
+    answers = [await asgi(app, "POST", "/webhooks/voice/webhook", json=turn) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[-1].headers["Retry-After"] == "60"
+    assert "too many turns" in answers[-1].json()["error"]
+    audio = await asgi(app, "POST", "/webhooks/voice/audio",
+                       files={"audio": ("a.wav", b"RIFF")}, data={"sender": "essai"})
+    assert audio.status_code == 429
+    assert len(rasa.messages) == 3
+
+
+@pytest.mark.asyncio
+async def test_speech_over_http_waits_for_no_call(asgi, monkeypatch):
+    """An upload runs Whisper only on a recognition slot that leaves one free for calls:
+    with a call's recognition running, it gets 503 and a Retry-After at once."""
+    from tests.test_recognition_queue import Job, until
+    from voice_channel.listening.recognition_queue import RecognitionQueue
+    from voice_channel.speech_turn import SpeechTurn
+
+    queue = RecognitionQueue(max_concurrent=2, max_waiting=4)
+    channel = VoiceInput(VoiceSettings())
+
+    class NeverHeard:  # the recognizer is never reached: no slot is given
+        def transcribe(self, samples, hint):
+            raise AssertionError("recognition ran")
+
+    channel._turn = SpeechTurn(NeverHeard(), None, max_bytes=10 * 2**20, max_seconds=60,
+                               queue=queue)
+    monkeypatch.setattr("voice_channel.channel.hint_from_tracker_store",
+                        lambda agent, sender: _no_hint())
+    call = Job("a call's recognition")
+    calling = asyncio.ensure_future(queue.run(call))
+    await until(lambda: call.started.is_set())
+    app = app_with(channel, Recorder(), "/webhooks/voice")
+    wav = _silence_wav()
+    answer = await asgi(app, "POST", "/webhooks/voice/audio",
+                        files={"audio": ("a.wav", wav, "audio/wav")}, data={"sender": "essai"})
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "3"
+    assert "busy" in answer.json()["error"]
+    call.release.set()
+    await asyncio.wait_for(calling, 30)
+
+
+async def _no_hint():
+    from voice_channel.stt.hints import RecognitionHint
+    return RecognitionHint()
+
+
+def _silence_wav() -> bytes:
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(b"\0\0" * 16000)
+    return buffer.getvalue()
+
+
+def test_one_address_holds_at_most_its_share_of_the_lines():
+    """Streams the web page opens (no caller number) hold their line under the client's
+    address: one address cannot take every line. Twilio's calls (with a number) are
+    not counted per address (they all come from Twilio's)."""
+    tickets, lines = StreamTickets(SECRET), PhoneLines(max_calls=4, max_per_holder=2)
+
+    def web_call(i: int, address: str):
+        sid = f"WB{i:032d}"
+        admit = stream_admission(tickets, lines, trusted=False, client_address=address,
+                                 busy=PROMPTS.busy)
+        return admit(start(call_sid=sid, ticket=tickets.issue(sid)))
+
+    first, second = web_call(1, "203.0.113.9"), web_call(2, "203.0.113.9")
+    third = web_call(3, "203.0.113.9")
+    assert first.accepted and second.accepted
+    assert not third.accepted and third.close_code == CLOSE_TRY_AGAIN_LATER
+    assert web_call(4, "198.51.100.7").accepted  # another address still gets a line
+    twilio = stream_admission(tickets, lines, trusted=False, client_address="203.0.113.9",
+                              busy=PROMPTS.busy)
+    sid = "CA" + "9" * 32
+    assert twilio(start(call_sid=sid, caller=CALLER, ticket=tickets.issue(sid, CALLER))).accepted
+    first.release()
+    assert web_call(5, "203.0.113.9").accepted

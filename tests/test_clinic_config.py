@@ -104,12 +104,14 @@ def test_command_line_check_exits_nonzero_on_a_bad_file(tmp_path):
     assert "unknown timezone 'Mars/Olympus'" in result.stderr
 
 
-def test_security_and_privacy_settings_are_read(clinic):
+def test_security_and_privacy_settings_are_read(shipped_clinic):
+    clinic = shipped_clinic
     assert clinic.security.identity_max_failures == 5
     assert clinic.security.identity_lockout_minutes == 15
     assert clinic.security.max_upcoming_per_patient == 2
     assert clinic.security.max_upcoming_per_phone == 2
-    assert clinic.security.registered_patients_only is False
+    assert clinic.security.max_bookings_per_caller_per_day == 3
+    assert clinic.security.registered_patients_only is True  # closed by default
     assert clinic.privacy.conversation_retention_days == 30
 
 
@@ -126,17 +128,18 @@ def test_security_and_privacy_have_defaults_when_absent():
         config.security.max_upcoming_per_patient,
         config.security.max_upcoming_per_phone,
         config.security.registered_patients_only,
+        config.security.max_bookings_per_caller_per_day,
         config.privacy.conversation_retention_days,
-    ) == (5, 15, 2, 2, False, 30)
+    ) == (5, 15, 2, 2, True, 3, 30)
 
 
 def test_a_partial_security_section_keeps_the_other_defaults():
     raw = copy.deepcopy(RAW)
-    raw["security"] = {"registered_patients_only": True, "max_upcoming_per_phone": 4}
+    raw["security"] = {"registered_patients_only": False, "max_upcoming_per_phone": 4}
 
     config = parse_clinic_config(raw)
 
-    assert config.security.registered_patients_only is True
+    assert config.security.registered_patients_only is False
     assert config.security.max_upcoming_per_phone == 4
     assert config.security.max_upcoming_per_patient == 2
     assert config.security.identity_max_failures == 5

@@ -322,3 +322,77 @@ async def test_a_successful_check_does_not_reset_the_count(domain, operations):
                                                  caller="phone:x9"), domain)
 
     assert operations.identity_failures("482913", "phone:someone").locked
+
+
+# ------------------------------------------------------------------ the secret, and races
+
+
+def test_no_hash_is_made_without_the_secret(monkeypatch):
+    """The old code fell back to a key written in the source: 6-digit IDs hashed with it
+    could be undone by anyone who read the code."""
+    from actions.identity_failures import MissingSecret, subject_key
+
+    monkeypatch.delenv("VOICE_CHANNEL_SECRET")
+    with pytest.raises(MissingSecret, match="VOICE_CHANNEL_SECRET is not set"):
+        subject_key("482913")
+    monkeypatch.setenv("VOICE_CHANNEL_SECRET", "short")
+    with pytest.raises(MissingSecret, match="too short"):
+        subject_key("482913")
+
+
+def test_the_action_server_refuses_to_start_without_the_secret():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    environment = {k: v for k, v in os.environ.items() if k != "VOICE_CHANNEL_SECRET"}
+    done = subprocess.run(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", "0"],
+        cwd=root, env={**environment, "PYTHONPATH": str(root)},
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "VOICE_CHANNEL_SECRET is not set" in done.stdout + done.stderr
+
+
+@pytest.mark.asyncio
+async def test_parallel_guesses_verify_at_most_the_allowed_number(domain, operations, monkeypatch):
+    """20 wrong guesses sent at once from one caller: every one is recorded before it is
+    verified, so at most identity_max_failures of them reach the verification (the old
+    code counted, verified, then recorded: all 20 passed the count)."""
+    import asyncio
+    import threading
+
+    limit = operations.config.security.identity_max_failures
+    verified, lock = [], threading.Lock()
+    real = ClinicOperations.verify_identity
+
+    def counted_verification(self, patient_id, phone):
+        with lock:
+            verified.append(patient_id)
+        return real(self, patient_id, phone)
+
+    monkeypatch.setattr(ClinicOperations, "verify_identity", counted_verification)
+
+    async def burst(first: int):
+        guesses = [phone_answer(slots.CANCEL_FORM, f"{100000 + first + i}", MARIE_PHONE_SAID,
+                                sender=f"conversation-{first + i}") for i in range(20)]
+        results = await asyncio.gather(*(answer(slots.CANCEL_FORM, tracker, domain)
+                                         for tracker in guesses))
+        answers = [said for _, said in results]
+        assert all(said in ([IDENTITY_NOT_FOUND], [IDENTITY_LOCKED]) for said in answers)
+
+    await burst(0)
+    assert len(verified) <= limit, len(verified)
+    # What stays counted is exactly the guesses that were verified (the ones refused
+    # unverified do not lengthen the lockout)...
+    assert operations.identity_failures("999999", INTRUDER).caller == len(verified)
+    # ... and a second burst cannot go past the limit either: the caller is then locked.
+    await burst(20)
+    assert len(verified) <= limit, len(verified)
+    for i in range(limit):  # then one at a time: the lockout is reached, never passed
+        await answer(slots.CANCEL_FORM, phone_answer(slots.CANCEL_FORM, f"{100100 + i}",
+                                                      MARIE_PHONE_SAID), domain)
+    assert len(verified) == limit
+    assert operations.identity_failures("999999", INTRUDER).locked

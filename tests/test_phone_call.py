@@ -312,6 +312,27 @@ async def test_silence_reprompts_twice_then_says_goodbye_and_ends(whisper, espea
     assert len(line.events("mark")) == 4  # the goodbye was played before the end
 
 
+async def test_a_call_ends_with_a_goodbye_at_its_maximum_length(whisper, espeak, caplog):
+    """A forgotten or scripted call cannot hold a line for hours: at max_call_seconds
+    the caller hears the goodbye, then the line is freed."""
+    caplog.set_level(logging.INFO, "voice_channel")
+    dialogue = ScriptedDialogue()
+    clock = FastClock(10)
+    call = PhoneCall(whisper, espeak, dialogue, fast(max_call_seconds=20.0), clock=clock)
+    line = Line(clock)
+
+    async def script(line: Line) -> None:
+        line.start()
+        while not call.ended:
+            await asyncio.sleep(0.02)
+
+    await run_call(call, line, script, timeout=30)
+    assert line.bot_texts() == ["Bonjour.", PROMPTS.too_long]
+    assert call.end_reason == "too_long"
+    assert len(line.events("mark")) == 2  # the goodbye was played before the end
+    assert "20 s reached: goodbye" in caplog.text
+
+
 async def test_keypad_entry_is_the_answer_when_an_id_is_asked(whisper, espeak):
     asked = {"text": "Quel est votre numéro de dossier ?", "metadata": {"expect": "patient_id"}}
     dialogue = ScriptedDialogue(  # the question, asked again after the first entry

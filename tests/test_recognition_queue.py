@@ -70,6 +70,43 @@ async def test_a_full_queue_refuses_at_once():
     assert await asyncio.wait_for(asyncio.gather(*tasks), HANG) == ["running", "waiting"]
 
 
+async def test_an_upload_never_takes_the_last_free_slot_nor_waits():
+    """HTTP spoken turns (background jobs) run only while a slot stays free for calls:
+    a flood of uploads cannot delay a live call's recognition."""
+    queue = RecognitionQueue(max_concurrent=2, max_waiting=4)
+    upload = Job("upload")
+    first = asyncio.ensure_future(queue.run(upload, background=True))
+    await until(lambda: upload.started.is_set())
+    with pytest.raises(RecognitionBusy):  # a second upload would take the last slot
+        await asyncio.wait_for(queue.run(Job("second upload"), background=True), HANG)
+    call = Job("call")  # a call's recognition runs at once on the slot kept free
+    calling = asyncio.ensure_future(queue.run(call))
+    await until(lambda: call.started.is_set())
+    assert queue.waiting == 0 and queue.background_running == 1
+    waiting = asyncio.ensure_future(queue.run(Job("another call")))
+    await until(lambda: queue.waiting == 1)
+    call.release.set()
+    assert await asyncio.wait_for(calling, HANG) == "call"
+    upload.release.set()
+    assert await asyncio.wait_for(first, HANG) == "upload"
+    assert queue.background_running == 0
+    waiting.cancel()
+
+
+async def test_no_upload_runs_while_calls_hold_the_slots():
+    queue = RecognitionQueue(max_concurrent=2, max_waiting=4)
+    call = Job("call")
+    calling = asyncio.ensure_future(queue.run(call))
+    await until(lambda: call.started.is_set())
+    with pytest.raises(RecognitionBusy):
+        await asyncio.wait_for(queue.run(Job("upload"), background=True), HANG)
+    call.release.set()
+    await asyncio.wait_for(calling, HANG)
+    later = Job("upload")
+    later.release.set()
+    assert await asyncio.wait_for(queue.run(later, background=True), HANG) == "upload"
+
+
 async def test_a_speculation_never_waits_nor_passes_a_waiting_final():
     queue = RecognitionQueue(max_concurrent=1, max_waiting=2)
     running = Job("running")

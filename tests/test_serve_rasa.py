@@ -33,15 +33,48 @@ def _serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("token", ["-starts-with-a-dash-0123456789", "plain_token_0123456789AB",
                                    "--looks-like-an-option"])
-def test_any_token_reaches_rasa_as_the_auth_token(tmp_path, token):
-    # secrets.token_urlsafe starts with "-" once in 64 draws: passed as two arguments,
-    # argparse took it for an option and Rasa refused to start ("expected one argument").
+def test_the_token_never_reaches_the_command_line(tmp_path, token):
+    """The admin token stays in the environment: `ps` shows Rasa's command line to every
+    user of the machine. rasa_server hands it to Rasa inside the process (next test)."""
     done = _serve(tmp_path, RASA_API_TOKEN=token)
     assert done.returncode == 0, done.stderr
+    assert token not in done.stdout
     args = create_argument_parser().parse_args(done.stdout.splitlines())
-    assert args.auth_token == token
+    assert args.auth_token is None
     assert args.enable_api and args.interface == "127.0.0.1"
     assert args.model == "models/current.tar.gz"
+
+
+@pytest.mark.parametrize("token", ["-starts-with-a-dash-0123456789", "plain_token_0123456789AB",
+                                   "--looks-like-an-option"])
+def test_rasa_server_gives_rasa_the_token_of_the_environment(token):
+    # secrets.token_urlsafe starts with "-" once in 64 draws: passed as two arguments,
+    # argparse took it for an option and Rasa refused to start ("expected one argument").
+    from rasa_server.admin_token import arguments_with_token
+
+    argv = ["rasa_server", "run", "--enable-api", "--port", "5005"]
+    args = create_argument_parser().parse_args(
+        arguments_with_token(argv, {"RASA_API_TOKEN": token})[1:])
+    assert args.auth_token == token
+
+
+def test_rasa_server_reads_the_token_from_a_file(tmp_path):
+    from rasa_server.admin_token import arguments_with_token
+
+    (tmp_path / "token").write_text("from-a-file-0123456789\n")
+    argv = arguments_with_token(["rasa_server", "run"],
+                                {"RASA_API_TOKEN_FILE": str(tmp_path / "token")})
+    assert create_argument_parser().parse_args(argv[1:]).auth_token == "from-a-file-0123456789"
+
+
+def test_rasa_server_refuses_a_token_on_the_command_line():
+    done = subprocess.run(
+        [str(PROJECT_ROOT / ".venv" / "bin" / "python"), "-m", "rasa_server", "run",
+         "--auth-token=visible-in-ps-0123456789"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    assert done.returncode != 0
+    assert "must not be on the command line" in done.stderr
 
 
 @pytest.mark.parametrize("token, reason", [("", "empty"), ("short-token", "too short")])

@@ -113,25 +113,53 @@ async def test_signature_for_another_host_is_403(post_incoming):
 
 
 @pytest.mark.asyncio
-async def test_without_a_token_no_signature_is_needed(post_incoming):
+async def test_without_a_token_every_call_is_refused(post_incoming, caplog):
+    """The default: no auth token to check signatures against, so no call is answered
+    (anyone could otherwise claim any caller number and take a stream ticket)."""
     answer = await post_incoming(TwilioLineSettings())
+    assert answer.status_code == 403
+    assert "no Twilio auth token" in answer.text
+    forged = await post_incoming(TwilioLineSettings(),
+                                 headers={"X-Twilio-Signature": "anything"})
+    assert forged.status_code == 403
+
+
+def test_a_closed_line_says_so_once_at_start(caplog):
+    caplog.set_level("WARNING")
+    TwilioLineSettings().warn_at_start()
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "refused with 403" in caplog.text
+    caplog.clear()
+    TwilioLineSettings(allow_unsigned=True).warn_at_start()
+    assert "NOT checked" in caplog.text
+    caplog.clear()
+    TwilioLineSettings(auth_token=TOKEN).warn_at_start()
+    assert not caplog.records
+
+
+LAB = TwilioLineSettings(allow_unsigned=True)
+
+
+@pytest.mark.asyncio
+async def test_a_lab_may_allow_unsigned_calls(post_incoming):
+    answer = await post_incoming(LAB)
     assert answer.status_code == 200
     assert stream_of(answer).get("url") == "wss://localhost:5005/webhooks/voice/stream"
 
 
 @pytest.mark.asyncio
 async def test_hidden_caller_gets_no_parameter(post_incoming):
-    answer = await post_incoming(TwilioLineSettings(), form={k: v for k, v in FORM.items() if k != "From"})
+    answer = await post_incoming(LAB, form={k: v for k, v in FORM.items() if k != "From"})
     assert answer.status_code == 200 and stream_of(answer).find("Parameter") is None
 
 
 @pytest.mark.asyncio
 async def test_a_bad_forwarded_host_is_400(post_incoming):
-    answer = await post_incoming(TwilioLineSettings(), headers={"X-Forwarded-Host": "evil/<x>"})
+    answer = await post_incoming(LAB, headers={"X-Forwarded-Host": "evil/<x>"})
     assert answer.status_code == 400
 
 
 @pytest.mark.asyncio
 async def test_stream_path_can_be_changed(post_incoming):
-    answer = await post_incoming(TwilioLineSettings(stream_path="phone/stream"))
+    answer = await post_incoming(TwilioLineSettings(stream_path="phone/stream", allow_unsigned=True))
     assert stream_of(answer).get("url") == "wss://localhost:5005/webhooks/voice/phone/stream"

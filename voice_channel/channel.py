@@ -30,14 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
-from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -49,83 +46,23 @@ from voice_channel.dialogue.rasa import ask_rasa_through
 from voice_channel.telephony.phone_routes import add_phone_routes
 from voice_channel.speech_engines import SpeechEngines
 from voice_channel.speech_turn import SpeechTurn
-from voice_channel.dialogue.deadline import (
-    DEFAULT_TIMEOUT_S, ask_within, reception_phone,
-)
+from voice_channel.dialogue.deadline import ask_within, reception_phone
 from voice_channel.http_requests import (
     BodyTooLarge, bearer_token, error, read_body, read_text_turn, token_matches,
 )
 from voice_channel.telephony.incoming_call import TwilioLineSettings
-from voice_channel.call.settings import PhoneCallSettings
-from voice_channel.telephony.phone_lines import DEFAULT_MAX_CALLS, PhoneLines
+from voice_channel.listening.recognition_queue import RecognitionBusy
+from voice_channel.rate_limit import AddressRate
+from voice_channel.telephony.phone_lines import PhoneLines
+from voice_channel.settings import InvalidVoiceConfig, VoiceSettings  # noqa: F401  (re-exported)
 from voice_channel.telephony.stream_tickets import StreamTickets
 from voice_channel.web_client import PAGE, web_file_response
 
 logger = logging.getLogger(__name__)
 
 WEB_PREFIX = "web:"  # this channel's conversation ids; the phone's are "phone:…"
-FORM_OVERHEAD_BYTES = 64 * 1024  # multipart headers around the audio file
-
-
-class InvalidVoiceConfig(RasaException):
-    """The voice channel's section of credentials.yml holds a bad value."""
-
-
-@dataclass(frozen=True)
-class VoiceSettings:
-    stt_engine: str = "whisper"
-    stt_model: Optional[str] = None  # engine default (WHISPER_MODEL / VOSK_MODEL_PATH)
-    tts_engine: str = "espeak"
-    tts_options: Optional[Dict[str, Any]] = None
-    max_audio_mb: float = 10.0
-    max_audio_seconds: float = 60.0
-    token: Optional[str] = None
-    # Phone line (Twilio Media Streams). Without an account SID and auth token, calls
-    # still work over the stream; a handoff then sends the client a transfer event.
-    twilio_account_sid: Optional[str] = None  # or TWILIO_ACCOUNT_SID
-    twilio_auth_token: Optional[str] = None  # or TWILIO_AUTH_TOKEN; signs Twilio's requests
-    public_url: Optional[str] = None  # https://host Twilio calls; else from the request
-    phone: Optional[Dict[str, Any]] = None  # PhoneCallSettings overrides (end_of_turn_ms…)
-    max_calls: int = DEFAULT_MAX_CALLS  # live calls at once; more hear "lignes occupées"
-    secret: Optional[str] = None  # signs stream tickets and ids; else VOICE_CHANNEL_SECRET
-    dialogue_timeout: float = DEFAULT_TIMEOUT_S  # s before an HTTP turn gets an apology
-
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "VoiceSettings":
-        values = dict(credentials or {})
-        unknown = set(values) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise InvalidVoiceConfig(f"voice channel: unknown setting(s) {sorted(unknown)}")
-        settings = cls(**{k: v for k, v in values.items() if v is not None})
-        for name in ("max_audio_mb", "max_audio_seconds", "dialogue_timeout"):
-            value = getattr(settings, name)
-            if not isinstance(value, (int, float)) or value <= 0:
-                raise InvalidVoiceConfig(f"voice channel: {name} must be a positive number")
-        if not isinstance(settings.max_calls, int) or settings.max_calls < 1:
-            raise InvalidVoiceConfig("voice channel: max_calls must be a positive integer")
-        if settings.secret is not None and len(str(settings.secret)) < 16:
-            raise InvalidVoiceConfig("voice channel: secret must be at least 16 characters")
-        settings.phone_call_settings()  # fail at start, not at the first call
-        return settings
-
-    def phone_call_settings(self) -> PhoneCallSettings:
-        options = self.phone or {}
-        if not isinstance(options, dict):
-            raise InvalidVoiceConfig("voice channel: phone must be a mapping of settings")
-        unknown = set(options) - set(PhoneCallSettings.__dataclass_fields__)
-        if unknown:
-            raise InvalidVoiceConfig(f"voice channel: unknown phone setting(s) {sorted(unknown)}")
-        return PhoneCallSettings(**options)
-
-    def twilio_credentials(self) -> Tuple[Optional[str], Optional[str]]:
-        """(account SID, auth token), from credentials.yml or the environment."""
-        return (self.twilio_account_sid or os.environ.get("TWILIO_ACCOUNT_SID") or None,
-                self.twilio_auth_token or os.environ.get("TWILIO_AUTH_TOKEN") or None)
-
-    @property
-    def max_request_bytes(self) -> int:
-        """The server's request size limit: the largest upload plus its form's overhead."""
-        return int(self.max_audio_mb * 1024 * 1024) + FORM_OVERHEAD_BYTES
+TURN_RETRY_AFTER_S = 60  # the per-address window
+BUSY_RETRY_AFTER_S = 3  # about one recognition
 
 
 class VoiceInput(RestInput):
@@ -138,7 +75,8 @@ class VoiceInput(RestInput):
         self._turn: Optional[SpeechTurn] = None
         self._turn_lock = threading.Lock()
         self.tickets = StreamTickets.from_environment(self.settings.secret)
-        self.lines = PhoneLines(self.settings.max_calls)
+        self.lines = PhoneLines(self.settings.max_calls, self.settings.max_calls_per_address)
+        self.turn_rate = AddressRate(self.settings.http_turns_per_minute, 60.0)
 
     @classmethod
     def name(cls) -> Text:
@@ -206,10 +144,21 @@ class VoiceInput(RestInput):
             return response.json({"status": "ok", "stt": self.engines.describe_stt(),
                                   "tts": self.settings.tts_engine})
 
-        @blueprint.route("/webhook", methods=["POST"], stream=True)
-        async def receive(request: Request) -> HTTPResponse:
+        def refused(request: Request) -> Optional[HTTPResponse]:
+            """The token, then the client address's turns per minute."""
             if not self._authorized(request):
                 return error(401, "missing or wrong token")
+            if not self.turn_rate.allow(_client_address(request)):
+                logger.warning("voice turn refused: too many from one address")
+                return _retry_later(429, "too many turns from this address; try again in "
+                                         "a minute", TURN_RETRY_AFTER_S)
+            return None
+
+        @blueprint.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            problem = refused(request)
+            if problem is not None:
+                return problem
             turn = await read_text_turn(request)
             if isinstance(turn, HTTPResponse):
                 return turn
@@ -222,8 +171,9 @@ class VoiceInput(RestInput):
 
         @blueprint.route("/audio", methods=["POST"], stream=True)
         async def receive_audio(request: Request) -> HTTPResponse:
-            if not self._authorized(request):
-                return error(401, "missing or wrong token")
+            problem = refused(request)
+            if problem is not None:
+                return problem
             try:
                 await read_body(request, settings.max_request_bytes)
             except BodyTooLarge:
@@ -248,6 +198,10 @@ class VoiceInput(RestInput):
                 return error(413, f"audio is longer than {settings.max_audio_seconds:g} seconds")
             except UnsupportedAudio as problem:
                 return error(415, f"audio could not be decoded: {problem}")
+            except RecognitionBusy:
+                logger.warning("spoken turn refused: every recognition slot is taken")
+                return _retry_later(503, "speech recognition is busy with calls; try again "
+                                         "in a few seconds", BUSY_RETRY_AFTER_S)
             return response.json(result.as_json(sender))
 
         # No token check on the web client: the page and its code hold no secret, and
@@ -265,11 +219,14 @@ class VoiceInput(RestInput):
             return found if found is not None else error(404, f"no file {name!r} in the web client")
 
         account_sid, auth_token = self.settings.twilio_credentials()
+        twilio = TwilioLineSettings(auth_token=auth_token, public_url=self.settings.public_url,
+                                    allow_unsigned=self.settings.allow_unsigned_calls)
+        twilio.warn_at_start()
         add_phone_routes(
             blueprint,
             engines=self.engines,
             ask_rasa=ask_rasa_through(on_new_message, self.name()),  # the call bounds the wait
-            twilio=TwilioLineSettings(auth_token=auth_token, public_url=self.settings.public_url),
+            twilio=twilio,
             account_sid=account_sid,
             call_settings=self.settings.phone_call_settings(),
             authorized=self._authorized_stream,
@@ -279,6 +236,12 @@ class VoiceInput(RestInput):
             fallback_transfer_number=reception_phone,
         )
         return blueprint
+
+
+def _retry_later(status: int, reason: str, seconds: int) -> HTTPResponse:
+    answer = error(status, reason)
+    answer.headers["Retry-After"] = str(seconds)
+    return answer
 
 
 def _client_address(request: Request) -> str:

@@ -1,7 +1,10 @@
 """One spoken turn over HTTP (``/audio``): audio file in → transcript → Rasa → one WAV out.
 
-The stages are separate and timed: decoding, recognition (in a worker thread, the
-model loaded once per process), the dialogue, synthesis. The turn's rules (an
+The stages are separate and timed: decoding, recognition (the model loaded once per
+process), the dialogue, synthesis. Recognition runs in the process's recognition queue,
+the one the phone calls use, as a background job: only on a slot free at once, never the
+last one (:mod:`voice_channel.listening.recognition_queue`), so that uploads cannot
+starve a live call; with none free, :class:`RecognitionBusy` (HTTP 503). The turn's rules (an
 untrusted transcript gets the ``not_heard`` prompt, the texts to speak) are :mod:`voice_channel.turn_core`'s, the same as a phone call's.
 """
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 from voice_channel.audio.decode import decode_audio
 from voice_channel.audio.wav import concat_wav
 from voice_channel.dialogue.prompts import DEFAULT_PROMPTS, VoicePrompts
+from voice_channel.listening.recognition_queue import RecognitionQueue, default_recognition_queue
 from voice_channel.stt.base import SpeechRecognizer
 from voice_channel.stt.hints import RecognitionHint
 from voice_channel.tts.base import SpeechSynthesizer
@@ -66,17 +70,20 @@ class SpeechTurn:
         synthesizer: SpeechSynthesizer,
         max_bytes: int,
         max_seconds: float,
+        queue: Optional[RecognitionQueue] = None,
     ) -> None:
         self.recognizer = recognizer
         self.synthesizer = synthesizer
         self.max_bytes = max_bytes
         self.max_seconds = max_seconds
+        self.queue = queue or default_recognition_queue()
 
     async def run(
         self, sender: str, audio: bytes, hint: RecognitionHint, ask_rasa: WebTurn,
         prompts: VoicePrompts = DEFAULT_PROMPTS,
     ) -> TurnResult:
-        """Raises ``AudioError`` subclasses for unusable uploads."""
+        """Raises ``AudioError`` subclasses for unusable uploads, ``RecognitionBusy``
+        when no recognition slot is free for it."""
         timings: Dict[str, float] = {}
         started = time.perf_counter()
         decoded = await asyncio.to_thread(
@@ -85,7 +92,8 @@ class SpeechTurn:
         timings["decode"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        transcript = await asyncio.to_thread(self.recognizer.transcribe, decoded.samples, hint)
+        transcript = await self.queue.run(self.recognizer.transcribe, decoded.samples, hint,
+                                          background=True)
         timings["stt"] = time.perf_counter() - started
         text = usable_text(transcript)
         if text is None:

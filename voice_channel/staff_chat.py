@@ -2,9 +2,11 @@
 
 ``POST /webhooks/staff/webhook`` takes the REST channel's JSON (``{"sender": "…",
 "message": "…"}``) and answers its list of messages, but only with ``Authorization:
-Bearer <token>`` (the channel's ``token`` in credentials.yml, else ``RASA_API_TOKEN``,
-which ``make run`` generates into ``var/``); without any token configured it refuses
-every request. The token is checked before the body is read. Its conversations are
+Bearer <token>`` (the channel's ``token`` in credentials.yml, else ``STAFF_CHAT_TOKEN``,
+which ``make run`` generates into ``var/`` and ``make staff-token`` prints); without any
+token configured it refuses every request. It is never Rasa's admin token
+(``RASA_API_TOKEN``, which reads every conversation and loads models): the same value for
+both is refused at start. The token is checked, in constant time, before the body is read. Its conversations are
 ``staff:<sender>``: a staff member cannot land in a patient's call (``phone:…``) or web
 conversation (``web:…``), nor they in a staff test.
 
@@ -29,6 +31,7 @@ from voice_channel.http_requests import bearer_token, error, read_text_turn, tok
 logger = logging.getLogger(__name__)
 
 STAFF_PREFIX = "staff:"
+TOKEN_VARIABLE = "STAFF_CHAT_TOKEN"
 
 
 class StaffChatInput(RestInput):
@@ -50,10 +53,14 @@ class StaffChatInput(RestInput):
         timeout = values.get("dialogue_timeout") or DEFAULT_TIMEOUT_S
         if not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ValueError("staff channel: dialogue_timeout must be a positive number")
-        token = values.get("token") or os.environ.get("RASA_API_TOKEN") or None
+        token = values.get("token") or os.environ.get(TOKEN_VARIABLE) or None
         if not token:
-            logger.warning("staff channel: no token (credentials or RASA_API_TOKEN): "
-                           "it will refuse every request")
+            logger.warning("staff channel: no token (credentials or %s): "
+                           "it will refuse every request", TOKEN_VARIABLE)
+        elif token == os.environ.get("RASA_API_TOKEN"):
+            raise ValueError(f"staff channel: its token must not be Rasa's admin token "
+                             f"(RASA_API_TOKEN); set {TOKEN_VARIABLE} to a token of its own "
+                             f"(make staff-token)")
         return cls(token, timeout)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -74,6 +74,7 @@ class CallSession:
     def start(self) -> None:
         """The worker starts: a new dialogue session, then the greeting."""
         self.lifetime.spawn(self.worker.run(), "dialogue-worker")
+        self.lifetime.spawn(self._length_limit(), "length-limit")
         if self.settings.new_session:
             self.worker.put(CallInput("session"))
         if self.settings.greeting:
@@ -136,6 +137,16 @@ class CallSession:
 
     def _silent(self) -> None:
         self.worker.put(CallInput("silence"))
+
+    async def _length_limit(self) -> None:
+        """At ``max_call_seconds``, the goodbye comes next (after the turn in hand, which
+        the dialogue's deadline bounds); a call still running a minute later ends."""
+        await self.clock.sleep(self.settings.max_call_seconds)
+        logger.info("call %s: %.0f s reached: goodbye", self.lifetime.call_sid,
+                    self.settings.max_call_seconds)
+        self.worker.put(CallInput("too_long"))
+        await self.clock.sleep(60.0)
+        self.lifetime.end("too_long")
 
     def _on_partial(self, text: str) -> None:
         if self.events_enabled:

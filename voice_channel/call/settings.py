@@ -27,6 +27,9 @@ class PhoneCallSettings:
     recognition_mode: str = "auto"  # "utterance" (Whisper), "streaming" (Vosk), "auto"
     speculative: bool = True
     silence_timeout: float = 8.0  # s after the bot finished speaking
+    # s a call may last: then the caller hears the too_long goodbye and the line is
+    # freed (a forgotten or scripted call must not hold a line for hours).
+    max_call_seconds: float = 900.0
     max_reprompts: int = 2
     keypad_pause: float = DEFAULT_PAUSE_SECONDS
     idle_timeout: float = 20.0  # s without any frame: the stream is dead

@@ -44,7 +44,7 @@ Transfer = Callable[[str], Awaitable[None]]  # the transport's transfer to a num
 
 @dataclass
 class CallInput:
-    kind: str  # "session", "text", "speech", "silence"
+    kind: str  # "session", "text", "speech", "silence", "too_long"
     text: str = ""
     transcript: Optional["asyncio.Task[Transcript]"] = None
     timing: Optional[TurnTiming] = None
@@ -125,6 +125,10 @@ class DialogueWorker:
             except DialogueTimeout:
                 await self._dialogue_too_slow()
             return
+        if item.kind == "too_long":
+            await self.voice.speak([self.prompts.too_long], interruptible=False)
+            self.lifetime.end("too_long")
+            raise CallEnded()
         if item.kind == "silence":
             text, ends = self.silence.prompt()
             if ends:

@@ -55,6 +55,9 @@ class VoicePrompts:
     late: str = f"{_TOO_SLOW} Merci de réessayer dans un instant."
     late_reception: str = (f"{_TOO_SLOW} Réessayez dans un instant, ou appelez l'accueil du "
                            "cabinet au {reception}.")
+    # The call has lasted phone.max_call_seconds (call.session): its last words.
+    too_long: str = ("Notre appel dure depuis longtemps et je dois libérer la ligne. "
+                     "Rappelez-nous si besoin. Au revoir.")
     # Every phone line taken (the TwiML answer, or the stream's last words).
     busy: str = "Toutes nos lignes sont occupées. Merci de rappeler dans quelques minutes. Au revoir."
 

@@ -9,7 +9,10 @@ first come first served, and refuses the rest at once with :class:`RecognitionBu
 
 A **speculative** job (recognition started at a short pause, before the turn is over)
 only runs on a slot free right now, and never while a job waits: it never takes a place
-a final recognition needs. A job's slot comes back when its thread ends. A cancelled job
+a final recognition needs. A **background** job (an HTTP spoken turn, ``/audio``: no
+caller on a line is waiting for it) follows the same rule, and besides never takes the
+last free slot: a live call's recognition always finds one free (or waits, in its turn,
+behind other calls only). A job's slot comes back when its thread ends. A cancelled job
 that had not started leaves at once; one already running cannot be stopped (Whisper
 runs to its end, ~1 s), so its slot comes back when its thread ends, and goes to the
 first waiting job.
@@ -46,6 +49,7 @@ class RecognitionQueue:
         self.max_waiting = max_waiting
         self._lock = threading.Lock()
         self._running = 0
+        self._background = 0  # background jobs among the running
         self._waiters: Deque[Tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]] = deque()
         self._executor = ThreadPoolExecutor(max_concurrent, thread_name_prefix="recognition")
 
@@ -57,19 +61,37 @@ class RecognitionQueue:
     def waiting(self) -> int:
         return len(self._waiters)
 
-    async def run(self, function: Callable[..., T], *args: Any, speculative: bool = False) -> T:
+    @property
+    def background_running(self) -> int:
+        return self._background
+
+    async def run(self, function: Callable[..., T], *args: Any, speculative: bool = False,
+                  background: bool = False) -> T:
         """``function(*args)`` in one of the queue's threads, once a slot is free.
 
-        Raises :class:`RecognitionBusy` at once when it may not wait.
+        Raises :class:`RecognitionBusy` at once when it may not wait (a ``speculative``
+        or ``background`` job with no slot free now).
         """
-        await self._acquire(speculative)
+        if background:
+            self._acquire_background()
+        else:
+            await self._acquire(speculative)
         try:
             job: "Future[T]" = self._executor.submit(function, *args)
         except BaseException:
-            self._release()
+            self._release(background)
             raise
-        job.add_done_callback(lambda _: self._release())  # when the thread is done with it
+        job.add_done_callback(lambda _: self._release(background))  # when the thread is done
         return await asyncio.wrap_future(job)
+
+    def _acquire_background(self) -> None:
+        with self._lock:
+            keep = 1 if self.max_concurrent > 1 else 0  # the last free slot stays for calls
+            if self._running < self.max_concurrent - keep and not self._waiters:
+                self._running += 1
+                self._background += 1
+                return
+        raise RecognitionBusy("no free slot for a background recognition")
 
     async def _acquire(self, speculative: bool) -> None:
         with self._lock:
@@ -96,8 +118,10 @@ class RecognitionQueue:
                 self._release()
             raise
 
-    def _release(self) -> None:
+    def _release(self, background: bool = False) -> None:
         with self._lock:
+            if background:
+                self._background -= 1
             if not self._waiters:
                 self._running -= 1
                 return

@@ -5,9 +5,10 @@ It answers the TwiML that connects the call to our media stream
 number as the ``caller`` stream parameter and, when the route has
 :class:`~voice_channel.telephony.stream_tickets.StreamTickets`, a ``ticket`` signed for
 this call SID and number (the stream is accepted only with it). When every line is
-taken, it answers a French "busy" message and hangs up. When an auth token is
-configured, a request without a valid ``X-Twilio-Signature`` gets ``403`` with a plain
-reason.
+taken, it answers a French "busy" message and hangs up. A request without a valid
+``X-Twilio-Signature`` gets ``403`` with a plain reason; without an auth token to check
+it against, every request does (a forged webhook would otherwise claim any caller number
+and take a stream ticket for any call), unless ``allow_unsigned`` says this is a lab.
 
 The settings are read on each request through ``settings_getter`` (a channel holds
 them), so this module does not depend on the channel's own settings class.
@@ -45,15 +46,30 @@ STREAM_PATH = "/stream"
 class TwilioLineSettings:
     """What the incoming-call route needs.
 
-    ``auth_token``: the Twilio account's auth token; when set, every request must be
-    signed by Twilio. ``public_url``: the address Twilio calls (``https://host``); when
-    unset it comes from ``X-Forwarded-Proto``/``X-Forwarded-Host`` or the request.
-    ``stream_path``: the WebSocket's path under the same prefix as this route.
+    ``auth_token``: the Twilio account's auth token; every request must be signed with
+    it. Without one the route refuses every call, unless ``allow_unsigned`` (a lab with
+    no Twilio account: anyone who reaches the route can then claim any number).
+    ``public_url``: the address Twilio calls (``https://host``); when unset it comes
+    from ``X-Forwarded-Proto``/``X-Forwarded-Host`` or the request. ``stream_path``: the
+    WebSocket's path under the same prefix as this route.
     """
 
     auth_token: Optional[str] = None
     public_url: Optional[str] = None
     stream_path: str = STREAM_PATH
+    allow_unsigned: bool = False
+
+    def warn_at_start(self) -> None:
+        """One WARNING when the phone line is closed or open to unsigned calls."""
+        if self.auth_token:
+            return
+        if self.allow_unsigned:
+            logger.warning("phone line: allow_unsigned_calls is on: incoming calls are NOT "
+                           "checked to come from Twilio (a lab setting, never on the internet)")
+        else:
+            logger.warning("phone line: no Twilio auth token (twilio_auth_token or "
+                           "TWILIO_AUTH_TOKEN): incoming calls are refused with 403 until one "
+                           "is set")
 
 
 def add_incoming_call_route(blueprint: Blueprint,
@@ -71,6 +87,10 @@ def add_incoming_call_route(blueprint: Blueprint,
             logger.warning("incoming call refused: %s", error)
             return response.text(f"bad request: {error}", status=400)
         form = request.form or {}
+        if not settings.auth_token and not settings.allow_unsigned:
+            logger.warning("incoming call refused: no Twilio auth token is configured")
+            return response.text("forbidden: the phone line has no Twilio auth token "
+                                 "configured (twilio_auth_token)", status=403)
         if settings.auth_token:
             url = base + request.path + (f"?{request.query_string}" if request.query_string else "")
             signature = request.headers.get(SIGNATURE_HEADER)

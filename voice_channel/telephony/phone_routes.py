@@ -81,11 +81,13 @@ def stream_admission(tickets: StreamTickets, lines: PhoneLines, *, trusted: bool
             problem = tickets.redeem(parameters.get(TICKET_PARAMETER), start.call_sid, caller)
             if problem:
                 return Admission.refuse(problem)
-        release = lines.take()
+        number = (normalize_phone(caller) or caller) if caller else None
+        # A stream with no number was opened by its client (the web page): it holds
+        # its line under the client's address, which may hold only a few.
+        release = lines.take(None if number else client_address)
         if release is None:
             return Admission.busy(busy)
         metadata: Dict[str, Any] = {"call_sid": start.call_sid}
-        number = (normalize_phone(caller) or caller) if caller else None
         if number:
             metadata["caller_key"] = tickets.caller_key("phone", number)
             metadata["caller"] = mask_phone(number)

@@ -1,0 +1,86 @@
+"""The voice channel's settings: its section of ``credentials.yml``, checked once at start
+(an invalid value stops Rasa with a clear message)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Dict, Optional, Tuple
+
+from rasa.shared.exceptions import RasaException
+
+from voice_channel.call.settings import PhoneCallSettings
+from voice_channel.dialogue.deadline import DEFAULT_TIMEOUT_S
+from voice_channel.telephony.phone_lines import DEFAULT_MAX_CALLS
+
+FORM_OVERHEAD_BYTES = 64 * 1024  # multipart headers around the audio file
+
+
+class InvalidVoiceConfig(RasaException):
+    """The voice channel's section of credentials.yml holds a bad value."""
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    stt_engine: str = "whisper"
+    stt_model: Optional[str] = None  # engine default (WHISPER_MODEL / VOSK_MODEL_PATH)
+    tts_engine: str = "espeak"
+    tts_options: Optional[Dict[str, Any]] = None
+    max_audio_mb: float = 10.0
+    max_audio_seconds: float = 60.0
+    token: Optional[str] = None
+    # Phone line (Twilio Media Streams). Without an account SID and auth token, calls
+    # still work over the stream; a handoff then sends the client a transfer event.
+    twilio_account_sid: Optional[str] = None  # or TWILIO_ACCOUNT_SID
+    twilio_auth_token: Optional[str] = None  # or TWILIO_AUTH_TOKEN; signs Twilio's requests
+    public_url: Optional[str] = None  # https://host Twilio calls; else from the request
+    allow_unsigned_calls: bool = False  # lab only: accept incoming calls Twilio did not sign
+    phone: Optional[Dict[str, Any]] = None  # PhoneCallSettings overrides (end_of_turn_ms…)
+    max_calls: int = DEFAULT_MAX_CALLS  # live calls at once; more hear "lignes occupées"
+    # Calls one client address holds at once on streams it opened itself (the web page's
+    # calls; Twilio's calls come from Twilio's addresses and are counted per number).
+    max_calls_per_address: int = 2
+    # Turns one client address may send per minute to /webhook and /audio (429 past it).
+    http_turns_per_minute: int = 20
+    secret: Optional[str] = None  # signs stream tickets and ids; else VOICE_CHANNEL_SECRET
+    dialogue_timeout: float = DEFAULT_TIMEOUT_S  # s before an HTTP turn gets an apology
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "VoiceSettings":
+        values = dict(credentials or {})
+        unknown = set(values) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise InvalidVoiceConfig(f"voice channel: unknown setting(s) {sorted(unknown)}")
+        settings = cls(**{k: v for k, v in values.items() if v is not None})
+        for name in ("max_audio_mb", "max_audio_seconds", "dialogue_timeout"):
+            value = getattr(settings, name)
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise InvalidVoiceConfig(f"voice channel: {name} must be a positive number")
+        for name in ("max_calls", "max_calls_per_address", "http_turns_per_minute"):
+            value = getattr(settings, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise InvalidVoiceConfig(f"voice channel: {name} must be a positive integer")
+        if not isinstance(settings.allow_unsigned_calls, bool):
+            raise InvalidVoiceConfig("voice channel: allow_unsigned_calls must be true or false")
+        if settings.secret is not None and len(str(settings.secret)) < 16:
+            raise InvalidVoiceConfig("voice channel: secret must be at least 16 characters")
+        settings.phone_call_settings()  # fail at start, not at the first call
+        return settings
+
+    def phone_call_settings(self) -> PhoneCallSettings:
+        options = self.phone or {}
+        if not isinstance(options, dict):
+            raise InvalidVoiceConfig("voice channel: phone must be a mapping of settings")
+        unknown = set(options) - set(PhoneCallSettings.__dataclass_fields__)
+        if unknown:
+            raise InvalidVoiceConfig(f"voice channel: unknown phone setting(s) {sorted(unknown)}")
+        return PhoneCallSettings(**options)
+
+    def twilio_credentials(self) -> Tuple[Optional[str], Optional[str]]:
+        """(account SID, auth token), from credentials.yml or the environment."""
+        return (self.twilio_account_sid or os.environ.get("TWILIO_ACCOUNT_SID") or None,
+                self.twilio_auth_token or os.environ.get("TWILIO_AUTH_TOKEN") or None)
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The server's request size limit: the largest upload plus its form's overhead."""
+        return int(self.max_audio_mb * 1024 * 1024) + FORM_OVERHEAD_BYTES
