@@ -8,7 +8,9 @@ Every engine keeps personal data out of error messages (``hide_parameters``: a
 failed statement is logged without its values) and no call waits long: on
 PostgreSQL a connect timeout (``DATABASE_CONNECT_TIMEOUT_S``, 5 s) and a statement
 timeout (``DATABASE_STATEMENT_TIMEOUT_MS``, 5000 ms); on SQLite a busy timeout of
-5 s. SQLite files are created readable by their owner only (0600, directory 0700).
+5 s. SQLite files are created readable by their owner only (0600, directory 0700),
+and every SQLite connection overwrites what it deletes (``PRAGMA secure_delete``): a
+purged conversation or patient is not left in the file's free pages.
 """
 from __future__ import annotations
 
@@ -46,13 +48,26 @@ def make_external_engine(url: str) -> Engine:
     """An engine for a database the clinic does not manage (Rasa's tracker store):
     the same privacy and timeouts, but a SQLite file is neither created nor tuned."""
     if url.startswith("sqlite"):
-        return create_engine(
+        return erase_deleted_content(create_engine(
             url,
             future=True,
             hide_parameters=True,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
-        )
+        ))
     return _server_engine(url)
+
+
+def erase_deleted_content(engine: Engine) -> Engine:
+    """``engine`` (SQLite), each of its connections overwriting deleted rows with zeros
+    (``PRAGMA secure_delete=ON``) instead of leaving them in free space in the file."""
+
+    @event.listens_for(engine, "connect")
+    def _secure_delete(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.close()
+
+    return engine
 
 
 def _server_engine(url: str) -> Engine:
@@ -90,12 +105,12 @@ def _sqlite_engine(url: str) -> Engine:
     path = make_url(url).database
     if path and path != ":memory:" and not path.startswith("file:"):
         _create_private_file(Path(path))
-    engine = create_engine(
+    engine = erase_deleted_content(create_engine(
         url,
         future=True,
         hide_parameters=True,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
-    )
+    ))
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:

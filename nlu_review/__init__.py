@@ -3,7 +3,8 @@ by a person, then added to the training data.
 
 * :mod:`.candidates` reads Rasa's SQL tracker store and picks the user messages of the
   last N days whose intent confidence was low, or that ended in a fallback or a handoff;
-* :mod:`.masking` takes personal data out of them (numbers, e-mail addresses, names);
+* :mod:`.masking` takes personal data out of them (numbers typed or said, e-mail
+  addresses, names: :mod:`.number_runs`, :mod:`.names`, :mod:`.french_words`);
 * :mod:`.review_file` writes them, de-duplicated, as Rasa NLU YAML with the predicted
   intent in a comment (``make review``), and appends what a person corrected to
   ``data/nlu/reviewed.yml`` (``make add-reviewed``); ``make train`` retrains.

@@ -1,56 +1,44 @@
 """Personal data out of a caller's message before a person reviews it.
 
-Digits (phone numbers, patient IDs, dates typed as numbers) become zeros of the same
-shape, e-mail addresses a placeholder, and words that are first or last names of the
-lookup tables (``data/nlu/lookups``) a fixed name: what is left is enough to learn an
-intent from, and tells nothing about the caller.
+E-mail addresses become a placeholder; numbers said or typed in pieces (« zéro six
+douze trente-quatre », « un deux trois quatre cinq six », « 06 douze 34 »; see
+:mod:`.number_runs`) have each number word replaced by « zéro »; every digit becomes a
+zero, so the shape stays; names become a fixed name (:mod:`.names`). What is left is
+enough to learn an intent from, and tells nothing about the caller. A lone small number
+word (« quinze heures », « un rendez-vous », « le vingt-trois ») is kept.
 """
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from pathlib import Path
-from typing import FrozenSet, Tuple
 
-import yaml
+from nlu_review.names import FIRST_NAME, LAST_NAME, mask_names
+from nlu_review.number_runs import number_runs
 
-LOOKUPS = Path(__file__).resolve().parent.parent / "data" / "nlu" / "lookups"
+__all__ = ["mask", "FIRST_NAME", "LAST_NAME"]
+
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 DIGIT = re.compile(r"\d")
-WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*")
-FIRST_NAME, LAST_NAME = "Camille", "Martin"
+NUMBER_WORD_PLACEHOLDER = "zéro"
+# A run of two numbers or more, or one of three digits or more ("cent"), may be part of
+# a phone number or an ID.
+MIN_TOKENS, MIN_DIGITS = 2, 3
 
 
 def mask(text: str) -> str:
     masked = EMAIL.sub("adresse@exemple.fr", text)
+    masked = _mask_number_words(masked)
     masked = DIGIT.sub("0", masked)
-    first_names, last_names = _names()
-
-    def replace(match: "re.Match[str]") -> str:
-        key = match.group(0).casefold()
-        if key in first_names:
-            return FIRST_NAME
-        if key in last_names:
-            return LAST_NAME
-        return match.group(0)
-
-    return WORD.sub(replace, masked)
+    return mask_names(masked)
 
 
-@lru_cache(maxsize=1)
-def _names() -> Tuple[FrozenSet[str], FrozenSet[str]]:
-    return _lookup("first_names.yml"), _lookup("last_names.yml")
-
-
-def _lookup(name: str) -> FrozenSet[str]:
-    path = LOOKUPS / name
-    if not path.is_file():
-        return frozenset()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    words = set()
-    for entry in data.get("nlu") or []:
-        for line in str(entry.get("examples") or "").splitlines():
-            value = line.strip().lstrip("-").strip()
-            if value:
-                words.add(value.casefold())
-    return frozenset(words)
+def _mask_number_words(text: str) -> str:
+    out, cursor = [], 0
+    for run in number_runs(text):
+        if len(run.tokens) < MIN_TOKENS and len(run.digits) < MIN_DIGITS:
+            continue
+        for start, end in run.tokens:
+            if not text[start:end].isdigit():
+                out += [text[cursor:start], NUMBER_WORD_PLACEHOLDER]
+                cursor = end
+    out.append(text[cursor:])
+    return "".join(out)

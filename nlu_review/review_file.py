@@ -5,8 +5,9 @@ aside), as Rasa NLU YAML: one entry per message, under the intent the bot predic
 with a comment saying how sure it was, why it is there and how often it was said. The
 reviewer changes ``intent:`` where the bot was wrong and deletes what is not worth
 learning. :func:`add_reviewed` appends the entries to ``data/nlu/reviewed.yml``, after
-checking each intent exists in the domain, skipping examples the training data already
-has; ``make train`` then retrains.
+checking each intent exists in the domain, masking them again (a reviewer may have typed
+or pasted one) and skipping examples the training data already has; ``make train`` then
+retrains.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from nlu_review.masking import mask
 
 HEADER = """\
 # Messages the assistant was unsure about, from real conversations ({days} days up to {date}).
-# Personal data is masked (digits are zeros, names replaced). For each entry, set the
+# Personal data is masked (digits are zeros, spoken numbers « zéro », names replaced). For each entry, set the
 # right intent on the `- intent:` line, or delete the entry; then `make add-reviewed`.
 # Intents: {intents}
 version: "3.1"
@@ -69,7 +70,7 @@ def add_reviewed(review: Path, target: Path, intents: Iterable[str],
         if intent not in known_intents:
             raise ReviewError(f"entry {number}: intent {intent!r} is not in domain.yml")
         for example in _examples(entry.get("examples")):
-            wanted.append((intent, example))
+            wanted.append((intent, _one_line(mask(example))))  # again: it may be edited by hand
     known = _known_examples(training_files)
     new: "OrderedDict[str, List[str]]" = OrderedDict()
     skipped = 0

@@ -2,29 +2,24 @@
 patient IDs keep their last 2 digits only.
 
 A run of at least ``min_digits`` digits, written together or in groups ("06 42 15 33
-21", "4 8 2 7 1 5", "482715"), keeps its last 2 digits; the others become "•". A run of
-four or more French number words ("zéro six douze trente-quatre…") becomes "•••" and its
-last word. Short numbers (times, days, "15 heures 30") stay as they are.
+21", "4 8 2 7 1 5", "482715"), keeps its last 2 digits; the others become "•". A number
+said in words, or in words and digits mixed ("zéro six quarante-deux…", "06 douze 34
+cinquante-six 78"; see :mod:`nlu_review.number_runs`), of at least ``min_digits`` digits
+or four numbers, becomes "•••" and its last number (of which a digit group keeps its
+last 2 digits). Short numbers (times, days, "15 heures 30") stay as they are.
 """
 from __future__ import annotations
 
 import re
 
+from nlu_review.number_runs import number_runs
 from spoken_french.numbers import mask_patient_id, mask_phone
 
 __all__ = ["mask_text", "mask_phone", "mask_patient_id"]
 
 DEFAULT_MIN_DIGITS = 5
+MIN_SPOKEN_NUMBERS = 4
 _DIGIT_RUN = re.compile(r"\+?\d(?:[ .\-/]?\d)+")
-_NUMBER_WORDS = (
-    "zéro|zero|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|"
-    "quatorze|quinze|seize|vingts?|trente|quarante|cinquante|soixante|cents?|mille|et"
-)
-_WORD_RUN = re.compile(
-    rf"\b(?:(?:{_NUMBER_WORDS})(?:-(?:{_NUMBER_WORDS}))*)(?:[ ,]+(?:(?:{_NUMBER_WORDS})"
-    rf"(?:-(?:{_NUMBER_WORDS}))*))+\b",
-    re.IGNORECASE,
-)
 
 
 def mask_text(text: str, min_digits: int = DEFAULT_MIN_DIGITS) -> str:
@@ -33,22 +28,33 @@ def mask_text(text: str, min_digits: int = DEFAULT_MIN_DIGITS) -> str:
     def digits(match: "re.Match[str]") -> str:
         run = match.group(0)
         count = sum(c.isdigit() for c in run)
-        if count < min_digits:
-            return run
-        seen, out = 0, []
-        for char in run:
-            if char.isdigit():
-                seen += 1
-                out.append(char if seen > count - 2 else "•")
-            else:
-                out.append(char)
-        return "".join(out)
+        return run if count < min_digits else _keep_last_two(run)
 
-    def words(match: "re.Match[str]") -> str:
-        parts = re.split(r"[ ,]+", match.group(0))
-        numbers = [p for p in parts if p.lower() != "et"]
-        if len(numbers) < 4:
-            return match.group(0)
-        return f"••• {parts[-1]}"
+    return _DIGIT_RUN.sub(digits, _mask_spoken(text or "", min_digits))
 
-    return _WORD_RUN.sub(words, _DIGIT_RUN.sub(digits, text or ""))
+
+def _mask_spoken(text: str, min_digits: int) -> str:
+    """Runs said in words, or in words and digits: "••• " and their last number."""
+    out, cursor = [], 0
+    for run in number_runs(text):
+        said = any(not text[start:end].isdigit() for start, end in run.tokens)
+        if not said or (len(run.digits) < min_digits and len(run.tokens) < MIN_SPOKEN_NUMBERS):
+            continue
+        last = text[slice(*run.tokens[-1])]
+        tail = _keep_last_two(last) if last.isdigit() else last
+        out += [text[cursor:run.start], "••• ", tail]
+        cursor = run.end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def _keep_last_two(run: str) -> str:
+    """Every digit of ``run`` but the last 2 becomes "•"."""
+    count, seen, out = sum(c.isdigit() for c in run), 0, []
+    for char in run:
+        if char.isdigit():
+            seen += 1
+            out.append(char if seen > count - 2 else "•")
+        else:
+            out.append(char)
+    return "".join(out)

@@ -5,7 +5,13 @@ caller's number), so they are safe to log.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Optional
+
+# Twilio's SIDs are two letters and 32 hex digits ("CA…" a call, "MZ…" a stream); our
+# web calls' are "WB…". Anything else (a newline, a phone number, 10 kB) is refused
+# before it is logged or used: the ticket, the conversation id and the logs carry it.
+_SID = re.compile(r"[A-Za-z]{2}[A-Za-z0-9]{0,62}")
 
 
 class ProtocolError(ValueError):
@@ -35,6 +41,20 @@ def optional_str(container: Dict[str, Any], key: str, event: str) -> Optional[st
     if value is not None and not isinstance(value, str):
         raise ProtocolError(f"{event}: '{key}' must be a string")
     return value
+
+
+def required_sid(container: Dict[str, Any], key: str, event: str) -> str:
+    """A Twilio-style identifier: 2 ASCII letters, then up to 62 letters and digits."""
+    value = required_str(container, key, event)
+    if not _SID.fullmatch(value):
+        raise ProtocolError(f"{event}: '{key}' is not a valid identifier")
+    return value
+
+
+def optional_sid(container: Dict[str, Any], key: str, event: str) -> Optional[str]:
+    if container.get(key) is None:
+        return None
+    return required_sid(container, key, event)
 
 
 def as_int(value: Any) -> Optional[int]:

@@ -8,7 +8,9 @@ On a ``<Connect><Stream>`` stream we send back ``media`` (base64 8 kHz µ-law, n
 file header), ``mark`` and ``clear`` (drop the audio not played yet: barge-in).
 
 :func:`parse_message` turns one inbound frame into a typed event and raises
-:class:`ProtocolError` for anything else; :mod:`.outbound_frames` makes the frames we send.
+:class:`ProtocolError` for anything else, a ``callSid`` that is not an identifier
+(:func:`~.frame_fields.required_sid`) included: the call SID is logged, signed and named
+after; :mod:`.outbound_frames` makes the frames we send.
 
 Besides Twilio's ``audio/x-mulaw`` at 8000 Hz, a client of our own may announce
 ``audio/x-l16`` at 16000 Hz in ``start.mediaFormat``: its payloads are then signed
@@ -25,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from voice_channel.telephony.frame_fields import (
-    ProtocolError, object_field, optional_int, optional_str, required_int, required_str,
+    ProtocolError, object_field, optional_int, optional_sid, optional_str, required_int,
+    required_sid, required_str,
 )
 
 MAX_MESSAGE_BYTES = 64 * 1024  # Twilio's frames are ~300 bytes; 64 KiB is ~2 s of L16
@@ -174,7 +177,7 @@ def _parse_start(message: Dict[str, Any], sequence: Optional[int]) -> Start:
         raise ProtocolError("start: 'customParameters' must map strings to strings")
     return Start(
         stream_sid=stream_sid,
-        call_sid=required_str(start, "callSid", "start"),
+        call_sid=required_sid(start, "callSid", "start"),
         account_sid=optional_str(start, "accountSid", "start") or "",
         media_format=_media_format(object_field(start, "mediaFormat", "start")),
         tracks=tuple(tracks),
@@ -249,7 +252,7 @@ def _parse_stop(message: Dict[str, Any], sequence: Optional[int]) -> Stop:
     stop = stop or {}
     return Stop(
         stream_sid=required_str(message, "streamSid", "stop"),
-        call_sid=optional_str(stop, "callSid", "stop"),
+        call_sid=optional_sid(stop, "callSid", "stop"),
         account_sid=optional_str(stop, "accountSid", "stop"),
         sequence_number=sequence,
     )
