@@ -43,16 +43,19 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 # Rasa sends no usage data from a clinic's machine unless asked to.
 export RASA_TELEMETRY_ENABLED ?= false
 # Secrets generated on first `make run` (never committed; var/ is owner-only). Set
-# RASA_API_TOKEN / VOICE_CHANNEL_SECRET in the environment to use your own.
-SECRETS := var/rasa_api_token var/voice_channel_secret
+# RASA_API_TOKEN / STAFF_CHAT_TOKEN / VOICE_CHANNEL_SECRET in the environment to use your
+# own. RASA_API_TOKEN is Rasa's admin token (every conversation, model loading): it stays
+# in the environment, never on a command line. The staff chat has its own token.
+SECRETS := var/rasa_api_token var/staff_chat_token var/voice_channel_secret
 WITH_SECRETS := export RASA_API_TOKEN=$${RASA_API_TOKEN:-$$(cat var/rasa_api_token)} \
+  STAFF_CHAT_TOKEN=$${STAFF_CHAT_TOKEN:-$$(cat var/staff_chat_token)} \
   VOICE_CHANNEL_SECRET=$${VOICE_CHANNEL_SECRET:-$$(cat var/voice_channel_secret)};
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 .PHONY: help setup models run services migrate check-config train validate test test-unit \
         test-stories test-e2e shell actions bench bench-text bench-turns bench-voice bench-phone bench-abuse nlu-report clean \
-        setup-tts coqui models-vosk purge api-token review add-reviewed test-walk \
-        staff-user
+        setup-tts coqui models-vosk purge api-token staff-token review add-reviewed test-walk \
+        staff-user import-patients
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -101,7 +104,7 @@ validate: setup ## Check training data and domain (rasa data validate)
 	$(RASA) data validate
 
 run: setup models check-config train migrate $(SECRETS) ## Start Duckling, the action server, Rasa, the purge and the staff console (Ctrl-C stops all)
-	@echo "Allô Clinique: Duckling on $(RASA_DUCKLING_HTTP_URL), actions on http://$(ACTION_HOST):$(ACTION_PORT), Rasa on http://$(RASA_HOST):$(RASA_PORT) (voice /webhooks/voice/, staff chat /webhooks/staff/webhook, API token: make api-token), staff console on http://$(STAFF_HOST):$(STAFF_PORT)/staff/"
+	@echo "Allô Clinique: Duckling on $(RASA_DUCKLING_HTTP_URL), actions on http://$(ACTION_HOST):$(ACTION_PORT), Rasa on http://$(RASA_HOST):$(RASA_PORT) (voice /webhooks/voice/, staff chat /webhooks/staff/webhook with make staff-token, admin API token: make api-token), staff console on http://$(STAFF_HOST):$(STAFF_PORT)/staff/"
 	@$(WITH_SECRETS) exec $(VENV)/bin/honcho start -f Procfile
 
 services: $(SECRETS) ## Start the services without setup/train/migrate
@@ -112,14 +115,17 @@ $(SECRETS):
 	@umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > $@
 	@echo "Generated $@ (kept in var/, never committed)"
 
-api-token: $(SECRETS) ## Print the token of Rasa's HTTP API and the staff chat
+api-token: $(SECRETS) ## Print Rasa's admin token (its HTTP API: every conversation, model loading)
 	@$(WITH_SECRETS) echo "$$RASA_API_TOKEN"
+
+staff-token: $(SECRETS) ## Print the staff chat's token (POST /webhooks/staff/webhook)
+	@$(WITH_SECRETS) echo "$$STAFF_CHAT_TOKEN"
 
 purge: setup ## Delete conversations older than the retention period (clinic.yml privacy)
 	$(PY) -m actions.retention
 
-actions: setup ## Run the action server alone (on ACTION_HOST, 127.0.0.1 by default)
-	SANIC_HOST=$(ACTION_HOST) $(PY) -m rasa_sdk --actions actions --port $(ACTION_PORT)
+actions: setup $(SECRETS) ## Run the action server alone (on ACTION_HOST, 127.0.0.1 by default)
+	@$(WITH_SECRETS) SANIC_HOST=$(ACTION_HOST) exec $(PY) -m rasa_sdk --actions actions --port $(ACTION_PORT)
 
 shell: train ## Chat with the bot in the terminal (beside `make run`, which serves the actions)
 	$(RASA) shell --model models --endpoints endpoints.yml \
@@ -154,8 +160,11 @@ add-reviewed: setup ## Append the corrected review/nlu_review.yml and the staff 
 	@if [ -f review/nlu_review.yml ] || [ ! -f review/staff_queue.yml ]; then \
 	  $(PY) -m nlu_review add --review review/nlu_review.yml --into data/nlu/reviewed.yml; fi
 
-staff-user: setup migrate ## Create a staff console account: make staff-user NAME=<name> (asks the password twice)
-	@$(PY) -m staff_console.create_user "$(NAME)"
+staff-user: setup migrate ## Staff console account NAME=<name>: created (the first is admin; password asked twice), or DO=password|disable|enable|logout|admin
+	@$(PY) -m staff_console.create_user "$(NAME)" "$(DO)"
+
+import-patients: setup migrate ## Register patients from a CSV file (patient_id,last_name,first_name,phone): make import-patients FILE=patients.csv
+	@$(PY) -m actions.patient_import "$(FILE)"
 
 NLU_FOLDS ?= 3
 nlu-report: setup ## NLU cross-validation; per-intent figures and confusion matrix into README.md

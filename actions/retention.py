@@ -1,12 +1,14 @@
-"""Deleting personal data that is kept no longer: old conversations and expired
-identity-check failures.
+"""Deleting personal data that is kept no longer: old conversations, expired
+identity-check failures, and the staff console's expired sessions and old failed logins.
 
 Rasa's SQL tracker store (``TRACKER_STORE_URL``) keeps every event of every
 conversation in its ``events`` table; a conversation (all rows of one
 ``sender_id``) whose latest event is older than the retention period (clinic.yml
 ``privacy.conversation_retention_days``, or ``--days``) is deleted whole. Failed
 identity checks older than the lockout window leave the clinic database
-(``DATABASE_URL``). Only counts are logged: conversation ids can hold numbers.
+(``DATABASE_URL``), and so do staff sessions past their expiry and failed staff logins
+older than ``STAFF_LOCKOUT_MINUTES``. Only counts are logged: conversation ids can hold
+numbers.
 
 Usage::
 
@@ -25,10 +27,11 @@ import signal
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 from sqlalchemy import (
     Column,
@@ -43,6 +46,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from actions.clinic_config import ClinicConfig, ClinicConfigError, clinic_config
 from actions.database import (
@@ -126,29 +130,60 @@ def _delete_old_conversations(engine: Engine, cutoff: float) -> ConversationsPur
     return ConversationsPurged(conversations, events or 0)
 
 
+@contextmanager
+def _clinic_sessions(url: str, table: str) -> Iterator[Optional["sessionmaker[Session]"]]:
+    """Sessions of the clinic database, or None while it has no ``table`` (a missing
+    SQLite file is not created)."""
+    if _missing_sqlite_file(url):
+        logger.info("no %s table yet (the clinic database has no file)", table)
+        yield None
+        return
+    engine = make_engine(url)
+    try:
+        if inspect(engine).has_table(table):
+            yield make_session_factory(engine)
+        else:
+            logger.info("no %s table yet (run the migrations)", table)
+            yield None
+    finally:
+        engine.dispose()
+
+
+def _clock(now: Optional[datetime]):
+    return (lambda: now) if now is not None else (lambda: datetime.now(timezone.utc))
+
+
 def purge_identity_failures(
     url: str, config: ClinicConfig, now: Optional[datetime] = None
 ) -> int:
     """Delete the failed identity checks that no longer count (older than the window)."""
-    if _missing_sqlite_file(url):
-        logger.info("no identity failures table yet (the clinic database has no file)")
-        return 0
-    engine = make_engine(url)
-    try:
-        if not inspect(engine).has_table("identity_failures"):
-            logger.info("no identity failures table yet (run the migrations)")
+    with _clinic_sessions(url, "identity_failures") as sessions:
+        if sessions is None:
             return 0
-        clock = (lambda: now) if now is not None else (lambda: datetime.now(timezone.utc))
-        failures = IdentityFailures(make_session_factory(engine), config.security, clock)
-        purged = failures.purge()
-    finally:
-        engine.dispose()
+        purged = IdentityFailures(sessions, config.security, _clock(now)).purge()
     logger.info("purged %d expired identity failure(s)", purged)
     return purged
 
 
+def purge_staff_logins(url: str, now: Optional[datetime] = None) -> int:
+    """Delete the staff console's expired sessions and the failed logins older than its
+    lockout window (``STAFF_LOCKOUT_MINUTES``); how many rows went."""
+    # Imported here: the console's settings import this module (tracker_store_url).
+    from staff_console.housekeeping import purge_logins
+    from staff_console.settings import settings_from_env
+
+    lockout = settings_from_env().lockout
+    with _clinic_sessions(url, "staff_sessions") as sessions:
+        if sessions is None:
+            return 0
+        purged = purge_logins(sessions, lockout, _clock(now))
+    logger.info("purged %d expired staff session(s) and %d old staff login failure(s)",
+                purged.sessions, purged.login_failures)
+    return purged.sessions + purged.login_failures
+
+
 def purge_once(days: int, config: ClinicConfig) -> bool:
-    """Both purges (the second runs even if the first failed); whether both worked.
+    """Every purge (each runs even if one before failed); whether all worked.
 
     A failure is logged, never raised: under ``--every`` the process keeps running
     (honcho would stop every service if it ended)."""
@@ -156,6 +191,7 @@ def purge_once(days: int, config: ClinicConfig) -> bool:
     for what, purge in (
         ("conversations", lambda: purge_conversations(tracker_store_url(), days)),
         ("identity failures", lambda: purge_identity_failures(database_url(), config)),
+        ("staff logins", lambda: purge_staff_logins(database_url())),
     ):
         try:
             purge()
@@ -195,7 +231,8 @@ def _positive_seconds(text: str) -> float:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m actions.retention",
-        description="Delete old conversations and expired identity failures.",
+        description="Delete old conversations, expired identity failures, and the staff "
+                    "console's expired sessions and old failed logins.",
     )
     parser.add_argument(
         "--days", type=_positive_int, metavar="N",

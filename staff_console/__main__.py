@@ -10,6 +10,7 @@ import sys
 from typing import List, Optional
 
 from actions.clinic_config import ClinicConfigError
+from actions.identity_failures import MissingSecret, required_secret
 from staff_console.settings import DEFAULT_HOST, DEFAULT_PORT, settings_from_env
 
 
@@ -20,11 +21,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
+        required_secret()  # failed logins are stored as keyed hashes: no key, no console
         settings = settings_from_env()
         from staff_console.app import create_app
 
         app = create_app(settings)
-    except (ValueError, ClinicConfigError) as error:
+    except (ValueError, ClinicConfigError, MissingSecret) as error:
         logging.getLogger("staff_console").error("%s", error)
         return 2
     logging.getLogger("staff_console").info(

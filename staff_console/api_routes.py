@@ -1,5 +1,6 @@
-"""The console's JSON and CSV routes under ``/staff/api/``: agenda, patients, changes to
-appointments, audit, conversations, review, settings and figures.
+"""The console's JSON and CSV routes under ``/staff/api/``: agenda, patients (search and
+registration), changes to appointments, audit, conversations, review, settings and
+figures. Reading a transcript and exporting conversations are audited.
 
 They run behind the guard of :mod:`staff_console.app` (session, and CSRF token on POST).
 Bad input gets a 400 with a French reason; blocking work runs in worker threads.
@@ -17,9 +18,12 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from nlu_review.__main__ import domain_intents
+from spoken_french.numbers import mask_patient_id
 from staff_console import agenda, audit, conversations, figures, review_queue
+from staff_console.registration import register_patient
 from staff_console.settings_view import clinic_settings
 from staff_console.staff_actions import ActionRefused
+from staff_console.web import error, form_fields
 
 logger = logging.getLogger("staff_console")
 MAX_LIST_DAYS = 366
@@ -27,10 +31,6 @@ MAX_LIST_DAYS = 366
 
 class BadRequest(ValueError):
     pass
-
-
-def _error(status: int, reason: str):
-    return response.json({"error": reason}, status=status)
 
 
 def _int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -53,18 +53,20 @@ def _choice(request: Request, name: str, allowed) -> Optional[str]:
     return value
 
 
-def _form(request: Request) -> dict:
-    form = request.form or {}
-    return {key: form.get(key) for key in form}
-
-
-def _list_filters(request: Request, console) -> dict:
-    days = _int_arg(request, "days", 7, 1, MAX_LIST_DAYS)
-    now = datetime.now(console.config.timezone)
-    return {"since": (now - timedelta(days=days)).timestamp(),
+def _list_filters(request: Request) -> dict:
+    """The list's filters as asked (days, channel, outcome), checked."""
+    return {"days": _int_arg(request, "days", 7, 1, MAX_LIST_DAYS),
             "channel": _choice(request, "channel", conversations.CHANNELS),
-            "outcome": _choice(request, "outcome", conversations.OUTCOMES),
-            "retention_days": console.config.privacy.conversation_retention_days}
+            "outcome": _choice(request, "outcome", conversations.OUTCOMES)}
+
+
+def _listed(console, filters: dict):
+    """The conversations of the list ``filters`` select (in a worker thread)."""
+    now = datetime.now(console.config.timezone)
+    return conversations.summaries(
+        console.tracker, console.config.privacy.conversation_retention_days,
+        since=(now - timedelta(days=filters["days"])).timestamp(),
+        channel=filters["channel"], outcome=filters["outcome"])
 
 
 def register(app: Sanic) -> None:
@@ -72,12 +74,12 @@ def register(app: Sanic) -> None:
         return request.app.ctx.console
 
     @app.exception(BadRequest)
-    async def bad_request(request: Request, error: BadRequest):
-        return _error(400, str(error))
+    async def bad_request(request: Request, refused: BadRequest):
+        return error(400, str(refused))
 
     @app.exception(ActionRefused)
-    async def refused(request: Request, error: ActionRefused):
-        return _error(error.status, error.reason)
+    async def refused(request: Request, refused: ActionRefused):
+        return error(refused.status, refused.reason)
 
     @app.get("/staff/api/clinic")
     async def clinic(request: Request):
@@ -116,14 +118,25 @@ def register(app: Sanic) -> None:
         try:
             found = await asyncio.to_thread(agenda.search_patients, c.sessions, c.config,
                                             request.args.get("q") or "", c.operations.now())
-        except ValueError as error:
-            raise BadRequest(str(error)) from None
+        except ValueError as refused:
+            raise BadRequest(str(refused)) from None
         return response.json(found)
+
+    @app.post("/staff/api/patients")
+    async def patient_register(request: Request):
+        c = console(request)
+        member, form = request.ctx.session.member, form_fields(request)
+        result = await asyncio.to_thread(register_patient, c.sessions,
+                                         c.config.patient_id_digits, member, form)
+        logger.info("staff member %s registered patient %s (%s)", member.name,
+                    mask_patient_id((form.get("patient_id") or "").strip()), result)
+        return response.json({"result": result}, status=201 if result == "created" else 200)
 
     @app.post("/staff/api/appointments")
     async def book(request: Request):
         c = console(request)
-        done = await asyncio.to_thread(c.actions.book, request.ctx.session.member, _form(request))
+        done = await asyncio.to_thread(c.actions.book, request.ctx.session.member,
+                                       form_fields(request))
         logger.info("staff member %s booked appointment %d", request.ctx.session.member.name,
                     done["appointment_id"])
         return response.json(done, status=201)
@@ -132,7 +145,7 @@ def register(app: Sanic) -> None:
     async def move(request: Request, appointment_id: int):
         c = console(request)
         done = await asyncio.to_thread(c.actions.move, request.ctx.session.member,
-                                       appointment_id, _form(request))
+                                       appointment_id, form_fields(request))
         logger.info("staff member %s moved appointment %d", request.ctx.session.member.name,
                     appointment_id)
         return response.json(done)
@@ -155,16 +168,16 @@ def register(app: Sanic) -> None:
 
     @app.get("/staff/api/conversations")
     async def conversation_list(request: Request):
-        c = console(request)
-        found = await asyncio.to_thread(conversations.summaries, c.tracker,
-                                        **_list_filters(request, c))
+        found = await asyncio.to_thread(_listed, console(request), _list_filters(request))
         return response.json([s.as_dict() for s in found])
 
     @app.get("/staff/api/conversations.csv")
     async def conversation_csv(request: Request):
         c = console(request)
-        found = await asyncio.to_thread(conversations.summaries, c.tracker,
-                                        **_list_filters(request, c))
+        filters = _list_filters(request)
+        found = await asyncio.to_thread(_listed, c, filters)
+        await asyncio.to_thread(audit.write, c.sessions, request.ctx.session.member, "export",
+                                {"conversations": [s.ref for s in found], "filters": filters})
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["conversation", "canal", "début", "durée (s)", "issue", "tours"])
@@ -179,12 +192,14 @@ def register(app: Sanic) -> None:
     async def conversation(request: Request, handle: int):
         c = console(request)
         try:
-            return response.json(await asyncio.to_thread(
-                conversations.transcript, c.tracker, handle,
-                c.config.privacy.conversation_retention_days))
+            shown = await asyncio.to_thread(conversations.transcript, c.tracker, handle,
+                                            c.config.privacy.conversation_retention_days)
         except conversations.ConversationNotFound:
-            return _error(404, "Conversation introuvable (ou plus ancienne que la durée de "
-                               "conservation).")
+            return error(404, "Conversation introuvable (ou plus ancienne que la durée de "
+                              "conservation).")
+        await asyncio.to_thread(audit.write, c.sessions, request.ctx.session.member, "read",
+                                {"channel": shown["channel"]}, conversation=shown["ref"])
+        return response.json(shown)
 
     @app.get("/staff/api/review")
     async def review(request: Request):
@@ -197,14 +212,14 @@ def register(app: Sanic) -> None:
     @app.post("/staff/api/review/queue")
     async def review_queue_add(request: Request):
         c = console(request)
-        form = _form(request)
+        form = form_fields(request)
         days = c.config.privacy.conversation_retention_days
         try:
             queued = await asyncio.to_thread(
                 review_queue.queue_correction, c.settings.review_queue,
                 c.settings.tracker_store_url, days, form.get("key") or "", form.get("intent") or "")
-        except review_queue.ReviewRefused as error:
-            return _error(error.status, str(error))
+        except review_queue.ReviewRefused as refused:
+            return error(refused.status, str(refused))
         logger.info("staff member %s queued a reviewed example", request.ctx.session.member.name)
         return response.json(queued, status=201)
 

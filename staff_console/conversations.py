@@ -8,6 +8,10 @@ events: the ``outcome`` slot the forms set (``booked``, ``moved``, ``cancelled``
 a form started without any of these is abandoned, a conversation without a form is
 « information ». Conversations older than the retention period (clinic.yml ``privacy``)
 are not shown, as the purge will delete them. Every text is masked (:mod:`.masking`).
+
+The audit journal names a conversation by :func:`conversation_ref`: its channel and a
+keyed hash of its sender id, stable for as long as the conversation lives and after,
+and never a number (a ``web:`` sender id is whatever the client chose).
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from typing import Dict, Iterable, List, Optional
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, inspect, select
 from sqlalchemy.engine import Engine
 
+from actions.identity_failures import subject_key
 from staff_console.masking import mask_text
 
 EVENTS = Table(
@@ -38,10 +43,16 @@ EMERGENCY_ACTION = "utter_emergency"
 # Messages channels send by themselves (start of a call, end of a call), not the caller's.
 INJECTED_PREFIXES = ("/session_start", "/greet")
 DAY_S = 86400
+REF_PREFIX, REF_CHARS = "staff-conversation\n", 20  # 80 bits of HMAC-SHA-256
 
 
 class ConversationNotFound(LookupError):
     """No such conversation, or it is past the retention period."""
+
+
+def conversation_ref(sender_id: str) -> str:
+    """How the audit names a conversation: ``<channel>:<keyed hash>`` (no sender id)."""
+    return f"{channel_of(sender_id)}:{subject_key(REF_PREFIX + sender_id)[:REF_CHARS]}"
 
 
 @dataclass
@@ -52,6 +63,7 @@ class Summary:
     end: float
     outcomes: List[str]
     user_turns: int
+    ref: str
 
     @property
     def outcome(self) -> str:
@@ -60,7 +72,7 @@ class Summary:
     def as_dict(self) -> Dict:
         return {"id": self.handle, "channel": self.channel, "start": self.start,
                 "duration_s": round(self.end - self.start, 1), "outcome": self.outcome,
-                "outcomes": self.outcomes, "user_turns": self.user_turns}
+                "outcomes": self.outcomes, "user_turns": self.user_turns, "ref": self.ref}
 
 
 def channel_of(sender_id: str) -> str:
@@ -110,7 +122,7 @@ def summaries(engine: Engine, retention_days: int, since: Optional[float] = None
         if not outcomes:
             outcomes = ["abandoned" if mark["form"] else "information"]
         summary = Summary(row.first, channel_of(sender), row.start, row.end, outcomes,
-                          mark["turns"])
+                          mark["turns"], conversation_ref(sender))
         if outcome and outcome not in summary.outcomes:
             continue
         result.append(summary)
@@ -190,7 +202,7 @@ def transcript(engine: Engine, handle: int, retention_days: int,
     channel = channel_of(sender)
     turns = [turn for row in rows for turn in _turns(row)]
     return {"id": handle, "channel": channel, "conversation": mask_text(sender),
-            "start": rows[0].timestamp, "turns": turns}
+            "ref": conversation_ref(sender), "start": rows[0].timestamp, "turns": turns}
 
 
 def _turns(row) -> Iterable[Dict]:

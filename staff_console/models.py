@@ -1,10 +1,13 @@
-"""The console's tables in the clinic database: staff users, their sessions, failed
-logins and the audit of every change staff make to appointments.
+"""The console's tables in the clinic database: staff users (with their role, and the
+date an account was disabled), their sessions, failed logins, and the audit journal of
+what staff do: changes to appointments and accounts, patients registered, transcripts
+read and conversations exported.
 
-They share :data:`actions.models.Base` (one schema, one Alembic history: revision
-0003). Datetimes are naive UTC like the rest of the database. Failed logins hold keyed
-hashes of the name and address tried, never the values; sessions hold the hash of
-their token, never the token.
+They share :data:`actions.models.Base` (one schema, one Alembic history: revisions
+0003 and 0005). Datetimes are naive UTC like the rest of the database. Failed logins
+hold keyed hashes of the name and address tried, never the values; sessions hold the
+hash of their token, never the token; the audit names a conversation by a keyed hash
+(:func:`staff_console.conversations.conversation_ref`), never its sender id.
 """
 from __future__ import annotations
 
@@ -14,16 +17,28 @@ from actions.models import Base, utc_now
 
 FAILURE_USER = "user"
 FAILURE_ADDRESS = "address"
-AUDIT_ACTIONS = ("book", "move", "cancel")
+ROLE_ADMIN = "admin"
+ROLE_STAFF = "staff"
+ROLES = (ROLE_ADMIN, ROLE_STAFF)
+APPOINTMENT_ACTIONS = ("book", "move", "cancel")
+ACCOUNT_ACTIONS = ("password", "disable", "enable", "end_sessions")
+AUDIT_ACTIONS = APPOINTMENT_ACTIONS + ("read", "export", "register") + ACCOUNT_ACTIONS
+
+
+def _one_of(column: str, values) -> str:
+    return f"{column} IN (" + ", ".join(f"'{value}'" for value in values) + ")"
 
 
 class StaffUser(Base):
     __tablename__ = "staff_users"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="ck_staff_users_role"),)
 
     id = Column(Integer, primary_key=True)
     name = Column(String(64), nullable=False, unique=True)
     password_hash = Column(String(255), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utc_now)
+    role = Column(String(16), nullable=False, default=ROLE_STAFF, server_default=ROLE_STAFF)
+    disabled_at = Column(DateTime, nullable=True)  # a disabled account cannot log in
 
 
 class StaffSession(Base):
@@ -55,11 +70,12 @@ class StaffLoginFailure(Base):
 
 
 class StaffAudit(Base):
-    """One change made by a staff member: who, when, what (before and after, as JSON)."""
+    """One thing a staff member did: who, when, what (details as JSON: an appointment
+    before and after, an account, an export's conversations…)."""
 
     __tablename__ = "staff_audit"
     __table_args__ = (
-        CheckConstraint("action IN ('book', 'move', 'cancel')", name="ck_staff_audit_action"),
+        CheckConstraint(_one_of("action", AUDIT_ACTIONS), name="ck_staff_audit_action"),
         Index("ix_staff_audit_at", "at"),
     )
 
@@ -68,6 +84,7 @@ class StaffAudit(Base):
     staff_user_id = Column(Integer, ForeignKey("staff_users.id"), nullable=False)
     staff_name = Column(String(64), nullable=False)
     action = Column(String(16), nullable=False)
-    appointment_id = Column(Integer, ForeignKey("appointments.id"), nullable=False)
-    clinic_patient_id = Column(String(32), nullable=False)
+    appointment_id = Column(Integer, ForeignKey("appointments.id"), nullable=True)
+    clinic_patient_id = Column(String(32), nullable=True)
+    conversation = Column(String(64), nullable=True)  # conversation_ref, never a sender id
     details = Column(Text, nullable=False)

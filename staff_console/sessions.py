@@ -4,6 +4,8 @@ The cookie holds a random token; the database holds its SHA-256 only, the user, 
 session's CSRF token and its expiry. A session expires after ``session_idle`` without
 use (each use pushes the expiry back) and ``session_max`` after login whatever happens.
 Every change (POST) must carry the session's CSRF token; it is compared in constant time.
+A disabled account's sessions are ended when it is disabled (:func:`delete_sessions`), and
+refused here should one remain; the member's role is read afresh at each request.
 """
 from __future__ import annotations
 
@@ -32,6 +34,15 @@ class OpenSession:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def delete_sessions(session: Session, user_id: int, keep_token: Optional[str] = None) -> int:
+    """End every session of ``user_id`` (but the one of ``keep_token``), in ``session``'s
+    transaction; how many."""
+    query = delete(StaffSession).where(StaffSession.user_id == user_id)
+    if keep_token:
+        query = query.where(StaffSession.token_hash != _hash(keep_token))
+    return session.execute(query).rowcount or 0
 
 
 def csrf_matches(expected: str, given: Optional[str]) -> bool:
@@ -73,12 +84,11 @@ class SessionStore:
             if row is None:
                 return None
             stored, user = row
-            if stored.expires_at <= now:
+            if stored.expires_at <= now or user.disabled_at is not None:
                 session.delete(stored)
                 return None
             stored.expires_at = min(now + self._idle, stored.created_at + self._longest)
-            return OpenSession(StaffMember(user.id, user.name), stored.csrf_token,
-                               stored.expires_at)
+            return OpenSession(StaffMember.of(user), stored.csrf_token, stored.expires_at)
 
     def close(self, token: Optional[str]) -> None:
         if token:

@@ -30,6 +30,10 @@ from staff_console import audit
 from staff_console.passwords import StaffMember
 
 
+NOT_REGISTERED = ("Ce numéro de dossier n'est pas enregistré au cabinet : enregistrez d'abord "
+                  "le patient (Agenda, « Enregistrer un patient »).")
+
+
 class ActionRefused(Exception):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
@@ -56,7 +60,7 @@ def _refusal(error: Exception) -> ActionRefused:
         return ActionRefused(409, "Ce numéro de dossier existe avec un autre nom ou un autre "
                                   "téléphone : vérifiez la fiche du patient.")
     if isinstance(error, PatientNotRegistered):
-        return ActionRefused(404, "Ce numéro de dossier n'est pas enregistré au cabinet.")
+        return ActionRefused(404, NOT_REGISTERED)
     if isinstance(error, PatientAlreadyBooked):
         return ActionRefused(409, "Ce patient a déjà un rendez-vous à cette heure-là.")
     if isinstance(error, TooManyUpcoming):
@@ -98,6 +102,8 @@ class StaffActions:
         start = parse_start(self.operations, form.get("date"), form.get("time"))
         doctor = _doctor(self.operations, form.get("doctor_id"))
         known = self.operations.find_patient(patient_id)
+        if known is None and config.security.registered_patients_only:
+            raise ActionRefused(404, NOT_REGISTERED)
         if known is None:
             first, last = (form.get("first_name") or "").strip(), (form.get("last_name") or "").strip()
             phone = normalize_phone(form.get("phone") or "")

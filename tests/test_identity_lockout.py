@@ -396,3 +396,22 @@ async def test_parallel_guesses_verify_at_most_the_allowed_number(domain, operat
                                                       MARIE_PHONE_SAID), domain)
     assert len(verified) == limit
     assert operations.identity_failures("999999", INTRUDER).locked
+
+
+def test_the_staff_console_refuses_to_start_without_the_secret(tmp_path):
+    """Failed logins are stored as keyed hashes too: no key, no console (and no 500 at
+    the first login)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    environment = {k: v for k, v in os.environ.items() if k != "VOICE_CHANNEL_SECRET"}
+    done = subprocess.run(
+        [sys.executable, "-m", "staff_console", "--port", "0"], cwd=root,
+        env={**environment, "PYTHONPATH": str(root),
+             "DATABASE_URL": f"sqlite:///{tmp_path / 'clinic.db'}"},
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "VOICE_CHANNEL_SECRET is not set" in done.stderr

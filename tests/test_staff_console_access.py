@@ -8,8 +8,10 @@ import asyncio
 import logging
 import re
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import SimpleNamespace
+from typing import Iterator
 
 import pytest
 import requests
@@ -40,27 +42,14 @@ def next_open_weekday() -> str:
     return day.isoformat()
 
 
-@pytest.fixture
-def console(tmp_path, monkeypatch):
-    """A console on a free port, with one staff member and one conversation."""
-    monkeypatch.setattr(Sanic, "test_mode", True)
-    database, tracker = f"sqlite:///{tmp_path / 'clinic.db'}", f"sqlite:///{tmp_path / 'tracker.db'}"
-    migrate(database)
-    engine = make_engine(database)
-    sessions = make_session_factory(engine)
-    create_user(sessions, "accueil", PASSWORD)
-    now = datetime.now().timestamp()
-    write_conversation(tracker, "phone:" + "d" * 24, [
-        UserUttered(f"mon dossier est {PATIENT_ID} et mon numéro 06 42 15 33 21",
-                    {"name": "inform", "confidence": 0.3}, timestamp=now - 60),
-        BotUttered("Je récapitule : dossier 4 8 2 7 1 5. Je confirme ?", timestamp=now - 59)])
-    settings = ConsoleSettings(database, tracker, max_login_failures=3,
-                               review_queue=tmp_path / "queue.yml")
+@contextmanager
+def running_console(settings: ConsoleSettings) -> Iterator[SimpleNamespace]:
+    """The console of ``settings`` served on a free port of 127.0.0.1 (in this process)."""
     app = create_app(settings, name=f"staff_test_{free_port()}")
+    engine = make_engine(settings.database_url)
     port = free_port()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
-    holder = {}
 
     def serve():
         asyncio.set_event_loop(loop)
@@ -68,7 +57,6 @@ def console(tmp_path, monkeypatch):
             host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False))
         loop.run_until_complete(server.startup())
         loop.run_until_complete(server.before_start())
-        holder["server"] = server
         ready.set()
         loop.run_forever()
         server.close()
@@ -77,12 +65,54 @@ def console(tmp_path, monkeypatch):
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     assert ready.wait(20)
-    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", app=app, sessions=sessions)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    app.ctx.console.engine.dispose()
-    app.ctx.console.tracker.dispose()
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", app=app,
+                              sessions=make_session_factory(engine))
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        app.ctx.console.engine.dispose()
+        app.ctx.console.tracker.dispose()
+        engine.dispose()
+
+
+def write_call(tracker_url: str) -> None:
+    """A call of a minute ago in which a patient gave their file and phone numbers."""
+    now = datetime.now().timestamp()
+    write_conversation(tracker_url, "phone:" + "d" * 24, [
+        UserUttered(f"mon dossier est {PATIENT_ID} et mon numéro 06 42 15 33 21",
+                    {"name": "inform", "confidence": 0.3}, timestamp=now - 60),
+        BotUttered("Je récapitule : dossier 4 8 2 7 1 5. Je confirme ?", timestamp=now - 59)])
+
+
+@pytest.fixture
+def console(tmp_path, monkeypatch):
+    """A console on a free port, with one staff member and one conversation."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    database, tracker = f"sqlite:///{tmp_path / 'clinic.db'}", f"sqlite:///{tmp_path / 'tracker.db'}"
+    migrate(database)
+    engine = make_engine(database)
+    create_user(make_session_factory(engine), "accueil", PASSWORD)
     engine.dispose()
+    write_call(tracker)
+    settings = ConsoleSettings(database, tracker, max_login_failures=3,
+                               review_queue=tmp_path / "queue.yml")
+    with running_console(settings) as running:
+        yield running
+
+
+@pytest.fixture
+def any_console(database_url, session_factory, tmp_path, monkeypatch):
+    """A console on each kind of database (SQLite, PostgreSQL; the tracker store in the
+    same database for PostgreSQL), with « accueil », its first account (an admin), and
+    one call."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    tracker = database_url if database_url.startswith("postgresql") else f"sqlite:///{tmp_path / 'tracker.db'}"
+    create_user(session_factory, "accueil", PASSWORD)
+    write_call(tracker)
+    settings = ConsoleSettings(database_url, tracker, review_queue=tmp_path / "queue.yml")
+    with running_console(settings) as running:
+        yield running
 
 
 def login(url: str, name: str = "accueil", password: str = PASSWORD, client=None):
@@ -209,9 +239,13 @@ def test_logs_hold_no_full_phone_number_or_patient_id(console, caplog):
     client, _answer = login(console.url)
     token = csrf_of(client, console.url)
     api = f"{console.url}/staff/api"
-    booked = client.post(f"{api}/appointments", data={
+    registered = client.post(f"{api}/patients", data={
         "csrf_token": token, "patient_id": PATIENT_ID, "first_name": "Paul", "last_name": "Petit",
-        "phone": "06 42 15 33 21", "date": day, "time": "10:00", "doctor_id": "martin"}, timeout=10)
+        "phone": "06 42 15 33 21"}, timeout=10)
+    assert registered.status_code == 201, registered.text
+    booked = client.post(f"{api}/appointments", data={
+        "csrf_token": token, "patient_id": PATIENT_ID, "date": day, "time": "10:00",
+        "doctor_id": "martin"}, timeout=10)
     assert booked.status_code == 201, booked.text
     appointment = booked.json()["appointment_id"]
     assert client.get(f"{api}/patients", params={"q": PATIENT_ID}, timeout=10).json()[0]["phone"] == "+33*******21"
@@ -226,9 +260,11 @@ def test_logs_hold_no_full_phone_number_or_patient_id(console, caplog):
     exported = client.get(f"{api}/conversations.csv", timeout=10).text
     review = client.get(f"{api}/review", timeout=10).json()
     assert review["messages"] and "0" * 6 in review["messages"][0]["text"]
-    assert [a["action"] for a in client.get(f"{api}/audit", timeout=10).json()] == ["move", "book"]
+    assert [a["action"] for a in client.get(f"{api}/audit", timeout=10).json()] == [
+        "export", "read", "move", "book", "register"]
     logged = caplog.text
     assert "booked appointment" in logged and "moved appointment" in logged
+    assert "registered patient" in logged
     for secret in SECRETS:
         assert secret not in logged, secret
         assert secret not in shown and secret not in exported, secret

@@ -203,18 +203,20 @@ def test_lockout_counts_per_user_and_per_address(session_factory):
     now = [datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc)]
     lockout = LoginLockout(session_factory, 3, timedelta(minutes=15), clock=lambda: now[0])
     for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
-        assert not lockout.locked("accueil", address)
-        lockout.record_failure("accueil", address)
-    assert lockout.locked("accueil", "10.0.0.9")  # the name, from anywhere
+        assert lockout.begin("accueil", address) is not None  # then fails: it stays counted
+    assert lockout.begin("accueil", "10.0.0.9") is None  # the name, from anywhere
     for name in ("a", "b", "c"):
-        lockout.record_failure(name, "10.0.0.7")
-    assert lockout.locked("d", "10.0.0.7")  # the address, whatever the name
-    assert not lockout.locked("d", "10.0.0.8")
+        assert lockout.begin(name, "10.0.0.7") is not None
+    assert lockout.begin("d", "10.0.0.7") is None  # the address, whatever the name
+    right = lockout.begin("d", "10.0.0.8")
+    lockout.succeeded(right)  # a right password: the attempt no longer counts
     lockout.forget_user("accueil")
-    assert not lockout.locked("accueil", "10.0.0.9")
+    assert lockout.begin("accueil", "10.0.0.9") is not None
     now[0] += timedelta(minutes=16)
-    assert not lockout.locked("d", "10.0.0.7")
-    assert lockout.purge() == 9  # two rows per failure, the name's 3 forgotten
+    assert lockout.begin("d", "10.0.0.7") is not None
+    # Refused and successful attempts left nothing; the name's 3 forgotten:
+    # 3 addresses of « accueil », 3 names and 3 addresses of a, b, c, 2 of the last try.
+    assert lockout.purge() == 11
 
 
 def test_sessions_expire_when_idle_and_at_their_longest(session_factory, member):

@@ -2,11 +2,18 @@
 // goes in with textContent (transcripts hold what callers said).
 "use strict";
 const CSRF = document.querySelector('meta[name="csrf-token"]').content;
+const IS_ADMIN = document.querySelector('meta[name="staff-role"]').content === "admin";
+const ME = document.getElementById("user").textContent;
 const OUTCOMES = {booked: "Rendez-vous pris", moved: "Déplacé", cancelled: "Annulé",
   transferred: "Transféré à l'accueil", abandoned: "Abandonné", emergency: "Urgence",
   information: "Renseignement"};
 const CHANNELS = {phone: "Téléphone", web: "Page web", staff: "Messagerie équipe", other: "Autre"};
-const ACTIONS = {book: "Réservation", move: "Déplacement", cancel: "Annulation"};
+const ACTIONS = {book: "Réservation", move: "Déplacement", cancel: "Annulation",
+  read: "Lecture d'une conversation", export: "Export CSV", register: "Enregistrement d'un patient",
+  password: "Mot de passe changé", disable: "Compte désactivé", enable: "Compte réactivé",
+  end_sessions: "Sessions fermées"};
+const REGISTERED = {created: "Patient enregistré.", updated: "Fiche du patient mise à jour.",
+  unchanged: "Ce patient était déjà enregistré ainsi : rien n'a changé."};
 let clinic = null;
 
 function el(tag, attrs, ...children) {
@@ -51,7 +58,7 @@ function doctorName(id) { const d = clinic.doctors.find(x => x.id === id); retur
 
 // -- tabs ---------------------------------------------------------------------------
 const loaders = {today: loadFigures, agenda: loadAgenda, calls: loadCalls, review: loadReview,
-  audit: loadAudit, settings: loadSettings};
+  audit: loadAudit, settings: loadSettings, accounts: loadAccounts};
 function show(tab) {
   for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("active", b.dataset.tab === tab);
   for (const s of document.querySelectorAll("main > section")) s.hidden = s.id !== "tab-" + tab;
@@ -150,6 +157,14 @@ document.getElementById("search-form").addEventListener("submit", async e => {
       : "aucun rendez-vous à venir"))) : el("p", {}, "Aucun patient trouvé."));
 });
 
+document.getElementById("register-form").addEventListener("submit", async e => {
+  e.preventDefault();
+  try {
+    const r = await post("/staff/api/patients", Object.fromEntries(new FormData(e.target)));
+    status(REGISTERED[r.result]); e.target.reset();
+  } catch (_) {}
+});
+
 // -- calls and conversations ----------------------------------------------------------
 async function loadCalls() {
   const q = new URLSearchParams(new FormData(document.getElementById("calls-form")));
@@ -198,10 +213,16 @@ async function loadReview() {
   if (!data.messages.length) document.querySelector("#review tbody").append(el("tr", {}, el("td", {colspan: 6}, "Rien à revoir.")));
 }
 function summary(s) { return s ? doctorName(s.doctor_id) + ", " + when(s.start) + (s.status === "cancelled" ? " (annulé)" : "") : ""; }
+function subject(a) {
+  if (a.conversation) return "conversation " + a.conversation;
+  if (a.action === "export") return a.details.conversations.length + " conversation(s)";
+  return a.details.account ? "compte " + a.details.account : "";
+}
 async function loadAudit() {
   const rows = await getJson("/staff/api/audit");
   document.querySelector("#audit tbody").replaceChildren(...rows.map(a => el("tr", {},
-    el("td", {}, when(a.at)), el("td", {}, a.staff), el("td", {}, ACTIONS[a.action]), el("td", {}, a.appointment_id),
+    el("td", {}, when(a.at)), el("td", {}, a.staff), el("td", {}, ACTIONS[a.action]), el("td", {}, subject(a)),
+    el("td", {}, a.appointment_id),
     el("td", {}, a.clinic_patient_id), el("td", {}, summary(a.details.before)), el("td", {}, summary(a.details.after)))));
 }
 async function loadSettings() {
@@ -211,6 +232,33 @@ async function loadSettings() {
   p.className = s.valid ? "ok" : "error";
   document.getElementById("settings-text").textContent = s.text;
 }
+
+// -- accounts ---------------------------------------------------------------------------
+async function loadAccounts() {
+  document.getElementById("team").hidden = !IS_ADMIN;
+  if (!IS_ADMIN) return;
+  const rows = await getJson("/staff/api/accounts");
+  document.querySelector("#accounts tbody").replaceChildren(...rows.map(a => el("tr", {"data-account": a.name},
+    el("td", {}, a.name), el("td", {}, a.role === "admin" ? "Administrateur" : "Équipe"), el("td", {}, when(a.created_at)),
+    el("td", {}, a.disabled ? "Désactivé le " + when(a.disabled_at) : "Actif"), el("td", {}, a.sessions),
+    el("td", {}, a.disabled
+      ? el("button", {class: "enable", on: {click: () => accountAction(a, "enable", "Compte réactivé.")}}, "Réactiver")
+      : a.name === ME ? null  // one's own account stays open
+      : el("button", {class: "disable", on: {click: () => accountAction(a, "disable", "Compte désactivé ; ses sessions sont fermées.",
+          "Désactiver le compte « " + a.name + " » ? Ses sessions seront fermées aussitôt.")}}, "Désactiver"),
+      el("button", {class: "end-sessions", on: {click: () => accountAction(a, "end-sessions", "Sessions fermées.")}}, "Déconnecter")))));
+}
+async function accountAction(account, action, done, question) {
+  if (question && !confirm(question)) return;
+  try { await post("/staff/api/accounts/" + account.id + "/" + action, {}); status(done); await loadAccounts(); } catch (_) {}
+}
+document.getElementById("password-form").addEventListener("submit", async e => {
+  e.preventDefault();
+  try {
+    await post("/staff/api/password", Object.fromEntries(new FormData(e.target)));
+    e.target.reset(); status("Mot de passe changé ; vos autres sessions sont fermées.");
+  } catch (_) {}
+});
 
 (async () => {
   clinic = await getJson("/staff/api/clinic");
