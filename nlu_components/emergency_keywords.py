@@ -1,25 +1,25 @@
-"""A safety net for emergencies: words that always mean "call the 15".
+"""A safety net for emergencies, and no emergency without a medical reason.
 
 DIET learns ``emergency`` from examples, but a caller in distress says things no
-example foresaw (3-fold cross-validation recalled about half of the held-out
-emergencies). This component runs after the classifiers and sets the intent to
-``emergency`` whenever the sentence holds one of these unambiguous French
-expressions, whatever DIET or the fallback decided.
+example foresaw, and DIET also takes for emergencies sentences that merely share
+words with them: colloquial French uses « se casser », « filer », « partir »,
+« mourir », « tuer » for leaving, laughing or being tired (« il faut que je m'en
+aille », « je vais mourir de rire », « ça me tue »). This component runs after the
+classifiers and:
 
-An emergency needs medical context: a body part (« je me suis cassé la jambe ») or
-an alarm sign (« je n'arrive plus à respirer », « il fait un malaise »). Colloquial
-French uses the same words for leaving (« il faut que je me casse », « je dois
-filer »), and DIET, which learnt « cassé » and « il faut » from emergencies, took
-them for one. So the component also undoes DIET's ``emergency`` in the two cases
-where the whole sentence says something else and holds no alarm sign:
+* sets ``emergency`` whenever the sentence holds an unambiguous alarm sign
+  (:func:`nlu_components.medical_alarm.alarm_sign`: chest pain, breathing, bleeding,
+  unconsciousness, a stroke, suicide, poisoning, convulsions, a severe allergy, a
+  serious injury, a call for help), whatever DIET or the fallback decided;
+* keeps DIET's ``emergency`` only when the sentence gives a medical reason
+  (:func:`~nlu_components.medical_alarm.medical_reason`). Without one, the caller
+  has to go (:data:`LEAVING`, the whole sentence: ``goodbye``), or has a pain that has
+  lasted days (:data:`OLD_PAIN`: ``book_appointment``), or meant DIET's next intent,
+  which stands if it is as sure as the fallback requires (``fallback_threshold``),
+  else ``nlu_fallback`` (the bot asks again).
 
-* the caller has to go (:data:`LEAVING`): that is ``goodbye``;
-* a pain that has lasted days (:data:`OLD_PAIN`, « j'ai mal au dos depuis une
-  semaine »): that is a request for an appointment, ``book_appointment``.
-
-Both patterns must match the whole sentence, so that any other word (a symptom, a
-person who fell...) keeps DIET's ``emergency``: a false alarm costs less than a
-missed one.
+A medical word is enough to keep DIET's alarm: a false alarm costs less than a missed
+one.
 """
 from __future__ import annotations
 
@@ -33,50 +33,30 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from nlu_components.medical_alarm import alarm_sign, medical_reason
+
 EMERGENCY_INTENT = "emergency"
 LEAVING_INTENT = "goodbye"
 OLD_PAIN_INTENT = "book_appointment"
-_BODY_PART = (
-    # not « la tête » nor « les pieds »: « je me suis cassé la tête » (I racked my
-    # brains), « il m'a cassé les pieds » (he annoyed me)
-    r"(?:jambes?|bras|poignets?|chevilles?|hanches?|cou|dos|nez|côtes?|mains?|pied|"
-    r"genoux?|épaules?|clavicules?|fémur|bassin|crâne|mâchoire|doigts?|orteils?)"
-)
-EMERGENCY_EXPRESSIONS = (
-    r"urgen(?:t|te|ce|ces)",
-    r"au secours",
-    r"(?:douleur|mal|serre|serrement)s? (?:dans|à|a) la poitrine",
-    r"(?:ne |n')?(?:respire|respirons|respirent) (?:plus|pas|mal)",
-    r"(?:n'arrive|arrive) (?:plus|pas) à respirer",
-    r"étouffe",
-    r"inconscient(?:e)?",
-    r"(?:ne se|ne me) réveille pas",
-    r"(?:fais|fait|faire|ai fait|a fait) un malaise",
-    # a participle only: « il me casse les pieds » (he annoys me) is no fracture
-    r"cassée?s? (?:le|la|les|l'|sa|son|ses|ma|mon|mes) ?" + _BODY_PART,
-    r"fracture ouverte",
-    r"(?:perd|perds|perdu) (?:beaucoup de )?(?:sang|connaissance)",
-    r"saigne (?:beaucoup|abondamment|énormément)",
-    r"avc",
-    r"crise cardiaque",
-    r"infarctus",
-    r"convuls\w*",
-    r"overdose",
-    r"avalé (?:des|trop de) (?:médicaments|cachets|comprimés)",
-    r"suicid\w*",
-    r"(?:envie|veux) de mourir",
-    r"me tuer",
-)
-_PATTERN = re.compile(r"\b(?:" + "|".join(EMERGENCY_EXPRESSIONS) + r")\b", re.IGNORECASE)
+FALLBACK_INTENT = "nlu_fallback"
+DEFAULT_FALLBACK_THRESHOLD = 0.45  # config.yml's FallbackClassifier threshold
 
-_LEAD_IN = r"(?:(?:euh|bon|ben|bah|bref|alors|écoutez|désolée?|pardon|excusez-moi|oh)[ ,]+)*"
-_TAIL = r"(?:[ ,]+(?:maintenant|là|vite|tout de suite|désolée?|pardon|merci|au revoir))*[ .!,]*"
-# The caller has to go: « il faut que je me casse », « je dois filer ».
+_LEAD_IN = r"(?:(?:euh|bon|ben|bah|bref|alors|écoutez|désolée?|pardon|excusez-moi|oh|ok|"
+_LEAD_IN += r"d'accord|bon ben)[ ,]+)*"
+_TAIL = r"(?:[ ,]+(?:maintenant|là|vite|tout de suite|désolée?|pardon|merci|au revoir|"
+_TAIL += r"bonne journée|on se rappelle))*[ .!,]*"
+# The caller has to go: « il faut que je m'en aille », « je dois filer », « je vais
+# vous laisser ». The family of leaving verbs, after the ways of saying "I must".
 LEAVING = re.compile(
     _LEAD_IN
-    + r"(?:(?:il )?faut que je|(?:il )?va falloir que je|je dois|je vais|j'dois)\s+"
-    r"(?:me casser|me casse|filer|file|partir|parte|y aller|me sauver|me sauve|"
-    r"raccrocher|raccroche|y go)" + _TAIL,
+    + r"(?:(?:il )?faut que je|(?:il )?va falloir que je|je dois|je vais|j'dois|je vais "
+    r"devoir|faut que j'|il faut que j'|je suis obligée? de|je dois vraiment)\s*"
+    r"(?:me casser|me casse|filer|file|partir|parte|y aller|y aille|m'en aller|m'en aille|"
+    r"me sauver|me sauve|raccrocher|raccroche|y go|vous laisser|vous quitter|"
+    r"décoller|décolle|bouger|bouge|me tirer|me tire|y retourner)"
+    + _TAIL
+    + r"|" + _LEAD_IN + r"je (?:m'en vais|me sauve|file|me casse|vous laisse|pars|y vais)"
+    + _TAIL,
     re.IGNORECASE,
 )
 # A pain that has lasted days: « j'ai mal au dos depuis une semaine ».
@@ -91,7 +71,8 @@ OLD_PAIN = re.compile(
 
 
 def is_emergency(text: Optional[str]) -> bool:
-    return bool(text) and _PATTERN.search(text.replace("’", "'")) is not None
+    """An unambiguous alarm sign: ``emergency`` whatever the classifiers said."""
+    return bool(text) and alarm_sign(text) is not None
 
 
 def not_an_emergency(text: Optional[str]) -> Optional[str]:
@@ -111,8 +92,15 @@ def not_an_emergency(text: Optional[str]) -> Optional[str]:
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
 class EmergencyKeywordClassifier(GraphComponent):
-    """Overrides the intent with ``emergency`` on unambiguous expressions, and
-    undoes DIET's ``emergency`` on leaving and on old pains."""
+    """Overrides the intent with ``emergency`` on alarm signs, and takes DIET's
+    ``emergency`` back from a sentence with no medical reason."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"fallback_threshold": DEFAULT_FALLBACK_THRESHOLD}
+
+    def __init__(self, fallback_threshold: float = DEFAULT_FALLBACK_THRESHOLD) -> None:
+        self.fallback_threshold = fallback_threshold
 
     @classmethod
     def create(
@@ -122,7 +110,7 @@ class EmergencyKeywordClassifier(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "EmergencyKeywordClassifier":
-        return cls()
+        return cls(float(config.get("fallback_threshold", DEFAULT_FALLBACK_THRESHOLD)))
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -130,11 +118,29 @@ class EmergencyKeywordClassifier(GraphComponent):
             if is_emergency(text):
                 _set_intent(message, EMERGENCY_INTENT)
                 continue
+            ranking = message.get(INTENT_RANKING_KEY) or []
             predicted = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            meant = not_an_emergency(text) if predicted == EMERGENCY_INTENT else None
+            top = ranking[0].get(INTENT_NAME_KEY) if ranking else None
+            if EMERGENCY_INTENT not in (predicted, top):
+                continue
+            meant = not_an_emergency(text)
             if meant:
                 _set_intent(message, meant)
+            elif not medical_reason(text):
+                self._next_intent(message, ranking)
         return messages
+
+    def _next_intent(self, message: Message, ranking: List[Dict[Text, Any]]) -> None:
+        """DIET's best intent other than ``emergency``, or the fallback when it is not
+        sure enough."""
+        others = [r for r in ranking
+                  if r.get(INTENT_NAME_KEY) not in (EMERGENCY_INTENT, FALLBACK_INTENT)]
+        best = others[0] if others else None
+        if best is None or float(best.get("confidence") or 0.0) < self.fallback_threshold:
+            best = {INTENT_NAME_KEY: FALLBACK_INTENT, "confidence": self.fallback_threshold}
+        message.set(INTENT, dict(best), add_to_output=True)
+        message.set(INTENT_RANKING_KEY,
+                    [dict(best), *[r for r in others if r is not best]], add_to_output=True)
 
 
 def _set_intent(message: Message, name: str) -> None:
