@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Install the MBROLA French voice the simulated phone callers speak with (tests and
-# bench/phone_calls.py): Debian's `mbrola` (contrib) and `mbrola-fr1` (non-free).
+# Install the MBROLA French voices the simulated callers speak with (tests and
+# bench/phone_calls.py): Debian's `mbrola` (contrib) and `mbrola-fr1` (non-free, a male
+# voice: the phone callers'), `mbrola-fr4` (non-free, a female voice: recognition is
+# measured in both).
 #
 # Only the tests use it: the assistant itself speaks with espeak-ng's own voice. It is
 # measured to be heard far better than espeak-ng's French over 8 kHz µ-law by Whisper
@@ -8,7 +10,8 @@
 # running release in a separate sources file, leaving the system's own untouched.
 set -euo pipefail
 
-if [ -f /usr/share/mbrola/fr1/fr1 ] && command -v mbrola >/dev/null; then
+if [ -f /usr/share/mbrola/fr1/fr1 ] && [ -f /usr/share/mbrola/fr4/fr4 ] \
+    && command -v mbrola >/dev/null; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -35,5 +38,5 @@ Components: contrib non-free
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mbrola mbrola-fr1 >/dev/null
-echo "install_caller_voice: mbrola-fr1 installed from ${mirror} ${VERSION_CODENAME} contrib/non-free"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mbrola mbrola-fr1 mbrola-fr4 >/dev/null
+echo "install_caller_voice: mbrola-fr1 and mbrola-fr4 installed from ${mirror} ${VERSION_CODENAME} contrib/non-free"

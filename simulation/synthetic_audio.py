@@ -35,6 +35,7 @@ BEST_RATE = 160
 # tried (said in hundreds, at about half), dates and the booking phrases too; 10-digit
 # phone numbers still lose a pair.
 CALLER_VOICE = "mb-fr1"
+SECOND_VOICE = "mb-fr4"  # MBROLA's female French voice: what is heard is measured in both
 CALLER_RATE = 150
 MBROLA_VOICES = Path("/usr/share/mbrola")
 
@@ -51,13 +52,16 @@ def require_tool(name: str, package: Optional[str] = None) -> str:
     return path
 
 
-def require_caller_voice() -> str:
-    """The phone callers' espeak-ng voice name; skip (or fail in CI) without MBROLA fr1."""
+def require_caller_voice(voice: str = CALLER_VOICE) -> str:
+    """An MBROLA espeak-ng voice name (the phone callers' by default); skip (or fail in
+    CI) when it is not installed."""
     require_tool("espeak-ng")
-    if not (MBROLA_VOICES / "fr1" / "fr1").is_file() or shutil.which("mbrola") is None:
-        skip_or_fail("the MBROLA voice fr1 is not installed (sudo scripts/install_caller_voice.sh)",
+    name = voice.removeprefix("mb-")
+    if not (MBROLA_VOICES / name / name).is_file() or shutil.which("mbrola") is None:
+        skip_or_fail(f"the MBROLA voice {name} is not installed "
+                     "(sudo scripts/install_caller_voice.sh)",
                      "CI must install it (.ci/run calls scripts/install_caller_voice.sh)")
-    return CALLER_VOICE
+    return voice
 
 
 @functools.lru_cache(maxsize=128)

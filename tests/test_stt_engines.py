@@ -28,7 +28,8 @@ import numpy as np
 import pytest
 
 from simulation.synthetic_audio import (
-    cough_burst, require_caller_voice, silence, speech_16k, white_noise,
+    CALLER_RATE, CALLER_VOICE, SECOND_VOICE, cough_burst, require_caller_voice, silence,
+    speech_16k, white_noise,
 )
 from voice_channel.stt import (
     EngineUnavailable,
@@ -390,6 +391,29 @@ def test_whisper_yes_no_snapping(whisper, said, question, expected):
                       RecognitionHint("yes_no", question=question))
     assert transcript.text == expected, transcript
     assert transcript.snapped == "yes_no" and transcript.raw_text
+
+
+# Requests said when no question is pending (no hint): the default hint once had the
+# hotword "rendez-vous", and Whisper then went on after it, dropping what came before.
+REQUESTS = [
+    "je souhaite annuler mon rendez-vous de demain",
+    "au revoir et bonne journée",
+    "j'aimerais un rendez-vous avec le médecin la semaine prochaine",
+    "je voudrais déplacer mon rendez-vous de jeudi",
+    "il faut que je reporte mon rendez-vous",
+    "planifier un rendez-vous à huit heures demain",
+]
+
+
+@pytest.mark.parametrize("voice", [CALLER_VOICE, SECOND_VOICE])
+@pytest.mark.parametrize("sentence", REQUESTS)
+def test_no_request_is_cut_by_the_default_hint(whisper, voice, sentence):
+    """As many words are heard as were said, give or take one: a cut sentence loses
+    everything before the hotword (« de demain. » for seven words)."""
+    audio = speech_16k(sentence, voice=require_caller_voice(voice), rate=CALLER_RATE)
+    heard = hear(whisper, f"{voice}: {sentence[:30]}", audio, None).text.lower()
+    words = heard.replace(",", " ").replace(".", " ").replace("-", " ").split()
+    assert len(words) >= len(sentence.replace("-", " ").split()) - 1, heard
 
 
 def test_whisper_date_hint(whisper):
