@@ -15,7 +15,9 @@ silence between utterances, keys on the keypad), and each books an appointment:
     → "Je m'appelle Marie" → keys <patient ID>#  → keys 06xxxxxxxx# → "jeudi après-midi"
     → "le premier" (or "oui" to a single offer) → "oui, je confirme"
 
-The patient ID and phone number are typed because each caller needs its own.
+The patient ID and phone number are typed because each caller needs its own. Every
+caller is registered at the clinic first (Marie Bernard, with their ID and number):
+the shipped clinic.yml books registered patients only.
 
 Per N it reports voice-to-voice latency (last speech frame sent → first bot media frame
 received) p50/p95 over the spoken turns (and over keypad turns apart), turn success (the
@@ -90,13 +92,20 @@ class Step:
     expect: "re.Pattern[str]"
 
 
+# Every caller gives this name, with a patient ID and a phone number of their own
+# (``caller_identity``), registered at the clinic before the calls.
+CALLER_LAST_NAME, CALLER_FIRST_NAME = "Bernard", "Marie"
+
+
 def booking_steps(patient_id: str, phone: str) -> List[Step]:
     """The caller's script up to the date; the offer and confirmation depend on the bot."""
     return [
         Step("ask_booking", "say", "je voudrais prendre rendez-vous",
              re.compile(r"nom de famille", re.I)),
-        Step("last_name", "say", "Je m'appelle Bernard", re.compile(r"prénom", re.I)),
-        Step("first_name", "say", "Je m'appelle Marie", re.compile(r"dossier", re.I)),
+        Step("last_name", "say", f"Je m'appelle {CALLER_LAST_NAME}",
+             re.compile(r"prénom", re.I)),
+        Step("first_name", "say", f"Je m'appelle {CALLER_FIRST_NAME}",
+             re.compile(r"dossier", re.I)),
         Step("patient_id", "press", patient_id + "#", re.compile(r"numéro de téléphone", re.I)),
         Step("phone", "press", phone + "#", re.compile(r"Quel jour", re.I)),
         Step("date", "say", "jeudi après-midi",
@@ -144,6 +153,22 @@ def caller_identity(run: int, index: int) -> Tuple[str, str]:
     return f"{700000 + serial:06d}", f"0642{serial:06d}"
 
 
+def planned_callers(callers: Sequence[int], repeats: int) -> List[Tuple[str, str]]:
+    """The identities of every caller of a mode's runs, as :func:`run_mode` numbers the
+    runs (1, 2, … over the numbers of callers, then the repeats)."""
+    runs = [n for n in callers for _ in range(repeats)]
+    return [caller_identity(run, index)
+            for run, n in enumerate(runs, start=1) for index in range(n)]
+
+
+def registrations(callers: Sequence[int], repeats: int) -> List[Tuple[str, str, str, str]]:
+    """The callers as the clinic registers them (``Stack.register_patients``): the shipped
+    clinic.yml books registered patients only. Each calls from and books for a number of
+    their own, so the per-number daily cap (3 bookings) is never reached."""
+    return [(patient_id, CALLER_LAST_NAME, CALLER_FIRST_NAME, phone)
+            for patient_id, phone in planned_callers(callers, repeats)]
+
+
 def classify(step: Step, texts: Sequence[str]) -> str:
     joined = " ".join(texts)
     if step.expect.search(joined):
@@ -174,7 +199,7 @@ async def one_turn(call: SimulatedCaller, step: Step, audio: Dict[str, np.ndarra
 
 async def booking_call(url: str, run: int, index: int, audio: Dict[str, np.ndarray], *,
                        timeout: float, retries: int, latency_only: bool, start_delay: float,
-                       settle: float) -> CallResult:
+                       settle: float, twilio_auth_token: Optional[str] = None) -> CallResult:
     """One caller through the booking script; stops early on an unexpected answer,
     except ``latency_only`` (then every step is said, whatever the bot answers)."""
     patient_id, phone = caller_identity(run, index)
@@ -185,7 +210,8 @@ async def booking_call(url: str, run: int, index: int, audio: Dict[str, np.ndarr
         # The started stack is called as Twilio does (TwiML webhook, then the stream
         # with its ticket); a --url or the fake server directly on the stream.
         connection = (SimulatedCaller.dial(url, caller="+33" + phone[1:], events=True,
-                                           settle=settle) if url.startswith("http")
+                                           settle=settle, twilio_auth_token=twilio_auth_token)
+                      if url.startswith("http")
                       else SimulatedCaller.connect(url, caller="+33" + phone[1:], events=True,
                                                    settle=settle))
         async with connection as call:
@@ -425,10 +451,12 @@ def summarize(calls: Sequence[CallResult], latency_only: bool) -> Dict[str, Any]
 
 
 async def run_callers(url: str, n: int, run: int, audio: Dict[str, np.ndarray],
-                      args: argparse.Namespace, latency_only: bool) -> List[CallResult]:
+                      args: argparse.Namespace, latency_only: bool,
+                      twilio_auth_token: Optional[str] = None) -> List[CallResult]:
     return list(await asyncio.gather(*(
         booking_call(url, run, i, audio, timeout=args.turn_timeout, retries=args.retries,
-                     latency_only=latency_only, start_delay=i * args.stagger, settle=args.settle)
+                     latency_only=latency_only, start_delay=i * args.stagger, settle=args.settle,
+                     twilio_auth_token=twilio_auth_token)
         for i in range(n))))
 
 
@@ -448,6 +476,7 @@ def run_mode(mode: str, args: argparse.Namespace, audio: Dict[str, np.ndarray]) 
                 url = args.url or stack.rasa_url
                 if not route_ready(stack.rasa_url):
                     raise SystemExit(f"{STREAM_PATH} is not served by this Rasa server yet")
+                stack.register_patients(registrations(args.callers, args.repeats))
                 pids = stack.process_tree()
             run = 0
             for n in args.callers:
@@ -459,8 +488,9 @@ def run_mode(mode: str, args: argparse.Namespace, audio: Dict[str, np.ndarray]) 
                         calls, cpu = asyncio.run(fake_run(n, run, audio, args, latency_only))
                     else:
                         with CpuMeter(pids) as meter:
-                            calls = asyncio.run(run_callers(url, n, run, audio, args,
-                                                            latency_only))
+                            calls = asyncio.run(run_callers(
+                                url, n, run, audio, args, latency_only,
+                                twilio_auth_token=stack.twilio_auth_token))
                         cpu = meter.report()
                         if not latency_only:
                             for call in calls:

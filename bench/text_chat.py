@@ -16,8 +16,10 @@ starts the stack (``simulation.stack.running_stack``, SQLite, a fresh database),
   question; for every conversation: whether it ended as it should.
 
 Median and p95 of the turn times, per-intent accuracy and the conversations' results
-go to ``bench/results/text_chat.json``. :func:`run_conversations` is also run by
-``tests/test_conversation_e2e.py`` against its own stack.
+go to ``bench/results/text_chat.json``. The patients the conversations give the
+identity of are registered first (:func:`patients_of`): clinic.yml books registered
+patients only. :func:`run_conversations` is also run by ``tests/test_stack_e2e.py``
+against its own stack.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Sequence, Set
+from typing import Any, Callable, Dict, Iterable, List, Sequence, Set, Tuple
 
 import requests
 import yaml
@@ -116,22 +118,37 @@ def latency(seconds: Sequence[float]) -> Dict[str, Any]:
             "p95_ms": round(percentile(ms, 95), 1), "max_ms": round(ms[-1], 1)}
 
 
+# A patient as the clinic registers them: (patient ID, last name, first name, phone).
+Registration = Tuple[str, str, str, str]
+
+
+def _no_patient(n: int) -> List[Registration]:
+    return []
+
+
 @dataclass
 class Conversation:
     """A scripted conversation and what its end must look like."""
     name: str
     turns: Callable[[int], List[str]]  # n (a new identity each run) → what the user types
     ends_well: Callable[[List[List[str]]], bool]  # every turn's bot texts → as it should
+    # n → the patients the conversation identifies as, to register before it is run
+    patients: Callable[[int], List[Registration]] = _no_patient
 
 
 def _contains(fragment: str) -> Callable[[List[List[str]]], bool]:
     return lambda replies: any(fragment in text for text in replies[-1])
 
 
-def _booking_until_time(n: int, first_name: str = "Camille", last_name: str = "Lefebvre",
-                        phone: str | None = None) -> List[str]:
-    return ["je voudrais prendre rendez-vous", last_name, first_name, f"{810000 + n}",
-            phone or f"06 12 {n // 100 % 100:02d} {n % 100:02d} 33"]
+def _patient(n: int, phone: str | None = None) -> Registration:
+    """The identity conversation ``n`` books with (one patient ID per conversation)."""
+    return (f"{810000 + n}", "Lefebvre", "Camille",
+            phone or f"06 12 {n // 100 % 100:02d} {n % 100:02d} 33")
+
+
+def _booking_until_time(n: int, phone: str | None = None) -> List[str]:
+    patient_id, last_name, first_name, phone = _patient(n, phone)
+    return ["je voudrais prendre rendez-vous", last_name, first_name, patient_id, phone]
 
 
 def _far_day() -> str:
@@ -153,10 +170,11 @@ CONVERSATIONS = [
                  lambda n: ["je m'appelle Martine Lefebvre"], lambda r: bool(r[-1])),
     Conversation("a date too far ahead, said four times: explained, then an offer",
                  lambda n: _booking_until_time(n) + [_far_day()] * 4,
-                 lambda r: "jusqu'au" in " ".join(r[-4]) and _contains("accueil")(r)),
+                 lambda r: "jusqu'au" in " ".join(r[-4]) and _contains("accueil")(r),
+                 lambda n: [_patient(n)]),
     Conversation("an overseas mobile (La Réunion) is accepted",
                  lambda n: _booking_until_time(n, phone="06 93 88 93 30"),
-                 _contains("Quel jour")),
+                 _contains("Quel jour"), lambda n: [_patient(n, phone="06 93 88 93 30")]),
     Conversation("« Claire » after « Durand » is a first name, not a request",
                  lambda n: ["je voudrais prendre rendez-vous", "Durand", "Claire"],
                  lambda r: not any("accueil" in t for t in r[-1]) and bool(r[-1])),
@@ -172,29 +190,43 @@ CONVERSATIONS = [
 ]
 
 
-def run_conversations(say: Callable[[str, str], List[Dict[str, Any]]], rounds: int = 1,
-                      conversations: Sequence[Conversation] = CONVERSATIONS) -> Dict[str, Any]:
-    """Each conversation ``rounds`` times over ``say(sender, text)`` (the staff chat)."""
-    times: List[float] = []
-    results, silent, most_repeats = [], 0, 0
+def _numbered(rounds: int, conversations: Sequence[Conversation]):
+    """(round, n, conversation) in the order they are run; n: a new identity each run."""
     for round_ in range(rounds):
         for index, conversation in enumerate(conversations):
-            n = round_ * len(conversations) + index
-            sender, replies, previous, repeats = f"bench-text-{time.time_ns()}-{n}", [], None, 0
-            for text in conversation.turns(n):
-                began = time.perf_counter()
-                answer = say(sender, text)
-                times.append(time.perf_counter() - began)
-                texts = [m["text"] for m in answer if m.get("text")]
-                silent += not texts and not any(m.get("custom") for m in answer)
-                question = texts[-1] if texts else None
-                repeats = repeats + 1 if question and question == previous else 1
-                most_repeats = max(most_repeats, repeats)
-                previous = question
-                replies.append(texts)
-            results.append({"conversation": conversation.name, "round": round_,
-                            "ends_well": bool(conversation.ends_well(replies)),
-                            "last_reply": replies[-1]})
+            yield round_, round_ * len(conversations) + index, conversation
+
+
+def patients_of(rounds: int = 1,
+                conversations: Sequence[Conversation] = CONVERSATIONS) -> List[Registration]:
+    """The patients :func:`run_conversations` gives the identity of, over ``rounds``: the
+    stack must have them registered (``Stack.register_patients``)."""
+    return [patient for _, n, conversation in _numbered(rounds, conversations)
+            for patient in conversation.patients(n)]
+
+
+def run_conversations(say: Callable[[str, str], List[Dict[str, Any]]], rounds: int = 1,
+                      conversations: Sequence[Conversation] = CONVERSATIONS) -> Dict[str, Any]:
+    """Each conversation ``rounds`` times over ``say(sender, text)`` (the staff chat);
+    its patients (:func:`patients_of`) must be registered."""
+    times: List[float] = []
+    results, silent, most_repeats = [], 0, 0
+    for round_, n, conversation in _numbered(rounds, conversations):
+        sender, replies, previous, repeats = f"bench-text-{time.time_ns()}-{n}", [], None, 0
+        for text in conversation.turns(n):
+            began = time.perf_counter()
+            answer = say(sender, text)
+            times.append(time.perf_counter() - began)
+            texts = [m["text"] for m in answer if m.get("text")]
+            silent += not texts and not any(m.get("custom") for m in answer)
+            question = texts[-1] if texts else None
+            repeats = repeats + 1 if question and question == previous else 1
+            most_repeats = max(most_repeats, repeats)
+            previous = question
+            replies.append(texts)
+        results.append({"conversation": conversation.name, "round": round_,
+                        "ends_well": bool(conversation.ends_well(replies)),
+                        "last_reply": replies[-1]})
     return {
         "conversations": len(results),
         "ended_well": sum(r["ends_well"] for r in results),
@@ -214,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from simulation.stack import running_stack
 
     with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp), sqlite=True) as stack:
+        stack.register_patients(patients_of(args.rounds))
+
         def parse(text: str) -> Dict[str, Any]:
             reply = requests.post(stack.api("/model/parse"), json={"text": text}, timeout=30)
             reply.raise_for_status()

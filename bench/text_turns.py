@@ -6,8 +6,10 @@ Usage: ``python bench/text_turns.py [--levels 1,5,20,50] [--probe-levels 1,20]
 
 For each level C, ``max(C, --min-conversations)`` patients each book a full appointment
 (intent, last name, first name, patient ID, phone, day and time, « oui »: 7 turns) over
-the staff chat (``/webhooks/staff/webhook``, Rasa's REST protocol behind the API token),
-C of them in flight at any time, each on a slot of its own. Every turn's answer is
+the staff chat (``/webhooks/staff/webhook``, Rasa's REST protocol behind the staff
+chat's token), C of them in flight at any time, each on a slot of its own. The patients
+are registered at the clinic before anything is timed (the shipped clinic.yml books
+registered patients only); the staff chat is not capped per caller. Every turn's answer is
 checked (the question that must come next); every confirmed booking is then looked up
 in the clinic's database. Per level: turn p50/p95/max, turns per second, errors.
 
@@ -33,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -73,6 +75,20 @@ class Patient:
         n = self.number
         return f"06 {40 + n // 1000000 % 60:02d} {n // 10000 % 100:02d} {n // 100 % 100:02d} {n % 100:02d}"
 
+    @property
+    def last_name(self) -> str:
+        return LAST_NAMES[self.number % len(LAST_NAMES)]
+
+    @property
+    def first_name(self) -> str:
+        return FIRST_NAMES[self.number % len(FIRST_NAMES)]
+
+    @property
+    def registration(self) -> Tuple[str, str, str, str]:
+        """The patient as the clinic registers them (``Stack.register_patients``): the
+        shipped clinic.yml books registered patients only."""
+        return (self.patient_id, self.last_name, self.first_name, self.phone)
+
     def turns(self) -> List[tuple]:
         """(what the patient types, a fragment the bot's last message must hold)."""
         from spoken_french.say import say_date
@@ -80,8 +96,8 @@ class Patient:
         when = f"{say_date(self.slot.date())} à {self.slot.hour}h{self.slot.minute or ''}"
         return [
             ("bonjour je voudrais prendre un rendez-vous", "nom de famille"),
-            (LAST_NAMES[self.number % len(LAST_NAMES)], "prénom"),
-            (FIRST_NAMES[self.number % len(FIRST_NAMES)], "dossier"),
+            (self.last_name, "prénom"),
+            (self.first_name, "dossier"),
             (self.patient_id, "téléphone"),
             (self.phone, "Quel jour"),
             (when, "Je confirme ?"),
@@ -285,9 +301,13 @@ def run_stack(levels: Sequence[int], minimum: int, database: str, probe: bool,
             extra = {"PYTHONPATH": f"{PROBE}{os.pathsep}{ROOT}", "STAGE_TIMINGS_DIR": str(timings)}
         groups = patients_for(levels, minimum, slots, first_number)
         results = []
+        warm_up = Patient(first_number - 1, slots[-1])
         with running_stack(tmp_path, extra_env=extra, sqlite=(database == "sqlite")) as stack:
+            # Before any timing: the clinic's register (clinic.yml: registered only).
+            stack.register_patients(p.registration for p in
+                                    [warm_up, *(p for g in groups.values() for p in g)])
             chat = staff_chat(stack)
-            book(chat, Patient(first_number - 1, slots[-1]))  # warm-up, not counted
+            book(chat, warm_up)  # warm-up, not counted
             for level in levels:
                 for path in timings.glob("*.jsonl"):
                     path.write_text("", encoding="utf-8")

@@ -3,12 +3,15 @@
 Usage: python bench/voice_http.py [--repeats 2] [--skip-ablation] [--recordings DIR]
 
 Starts the whole stack (Duckling, action server, Rasa with models/current.tar.gz) with
-``simulation.stack.running_stack`` on free ports and SQLite in a temporary folder, then for
-each caller utterance (espeak-ng French, made at run time):
+``simulation.stack.running_stack`` on free ports and SQLite in a temporary folder (with
+the per-address turn and daily booking limits raised, see ``BENCH_TURNS_PER_MINUTE``,
+and the bench's patients registered), then for each caller utterance (espeak-ng
+French, made at run time):
 
 1. brings a fresh conversation to the point where the utterance is said, by text over
-   the REST channel (a date is said after "Quel jour ?", "oui" after "Je confirme ?"),
-   so that the channel builds the same slot-aware recognition hint as in a real call;
+   the voice channel's ``/webhook`` (a date is said after "Quel jour ?", "oui" after
+   "Je confirme ?"), so that the channel builds the same slot-aware recognition hint as
+   in a real call;
 2. posts the audio to the voice channel and keeps its ``timings_ms`` (decode, stt,
    rasa, tts) and the client-side time until the reply audio is received;
 3. scores the transcript: word error rate against the text said (lower case, no
@@ -45,7 +48,9 @@ if str(ROOT) not in sys.path:  # run as a script: the project's packages, and si
 
 from actions.clinic_config import clinic_config  # noqa: E402
 from bench.recognition_steps import measure_recognition_steps, uncached_tts_ms  # noqa: E402
-from bench.voice_http_stack import ConversationSetup, StackClient, measure_http, warm_up  # noqa: E402
+from bench.voice_http_stack import (  # noqa: E402
+    ConversationSetup, StackClient, measure_http, registrations, warm_up,
+)
 from bench.voice_http_summary import (  # noqa: E402
     INTENT_SHARE_TARGET, REPLY_READY_TARGET_MS, summarize_http, summarize_steps,
 )
@@ -54,6 +59,13 @@ from bench.voice_http_utterances import (  # noqa: E402
 )
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "voice_http.json"
+# Every turn of the bench comes from one address (127.0.0.1), as from one web page, at
+# the pace of a machine: far past the channel's http_turns_per_minute (20, a person's
+# pace), and each "yes" to a read-back books, past clinic.yml's
+# max_bookings_per_caller_per_day (3). The bench measures what a turn costs, not these
+# limits, so its stack runs with limits it never reaches (checking them costs the same).
+BENCH_TURNS_PER_MINUTE = 100_000
+BENCH_BOOKINGS_PER_DAY = 1000  # clinic.yml's largest allowed value
 
 # What was searched for real French recordings with a known transcript and a free licence.
 REAL_RECORDINGS_SEARCH = {
@@ -180,7 +192,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if shutil.which("espeak-ng") is None:
         raise SystemExit("espeak-ng is not installed (apt-get install -y espeak-ng)")
 
-    from simulation.stack import running_stack
+    from simulation.stack import clinic_config_with, credentials_with, running_stack
 
     utterances = UTTERANCES + (load_recordings(args.recordings) if args.recordings else ())
     recordings = (sum(1 for u in utterances if u.source == "recording")
@@ -213,8 +225,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     }
     phases = PhaseClock()
     with tempfile.TemporaryDirectory(prefix="bench-voice-") as tmp:
-        with running_stack(Path(tmp)) as stack:
+        limits = {  # see BENCH_TURNS_PER_MINUTE
+            "RASA_CREDENTIALS": str(credentials_with(
+                Path(tmp), http_turns_per_minute=BENCH_TURNS_PER_MINUTE)),
+            "CLINIC_CONFIG": str(clinic_config_with(
+                Path(tmp), max_bookings_per_caller_per_day=BENCH_BOOKINGS_PER_DAY)),
+        }
+        with running_stack(Path(tmp), extra_env=limits) as stack:
             phases.done("stack start")
+            # One identity per conversation at most, registered before anything is timed.
+            stack.register_patients(registrations(len(spoken) * args.repeats))
             client = StackClient(stack.rasa_url, stack.api_token)
             warm_up(client, spoken)
             phases.done("warm-up")

@@ -61,8 +61,11 @@ class StackClient:
         if not text.strip():
             return None, None
         if text not in self._intents:
-            parsed = self.http.post(f"{self.url}/model/parse", json={"text": text},
-                                    timeout=30).json()
+            # Rasa's API wants its admin token: without it the answer is a 401, with no intent.
+            answer = self.http.post(f"{self.url}/model/parse", json={"text": text},
+                                    params={"token": self.api_token}, timeout=30)
+            answer.raise_for_status()
+            parsed = answer.json()
             intent = parsed.get("intent") or {}
             self._intents[text] = (intent.get("name"),
                                    round(float(intent.get("confidence") or 0.0), 3))
@@ -80,6 +83,20 @@ def confirmable_times(clinic: ClinicConfig) -> Iterator[str]:
         day += timedelta(days=1)
 
 
+def patient_identity(n: int) -> Tuple[str, str]:
+    """The patient ID and phone number of the bench's n-th conversation: one phone per
+    conversation, as the clinic caps upcoming appointments per phone."""
+    return str(600000 + n), f"06 12 {n // 100 % 100:02d} {n % 100:02d} 78"
+
+
+def registrations(conversations: int) -> List[Tuple[str, str, str, str]]:
+    """The patients of the first ``conversations`` conversations as the clinic registers
+    them (``Stack.register_patients``): the shipped clinic.yml books registered patients
+    only, so the identity given in a conversation must be on file."""
+    return [(patient_id, CALLER_LAST_NAME, CALLER_FIRST_NAME, phone)
+            for patient_id, phone in map(patient_identity, range(1, conversations + 1))]
+
+
 class ConversationSetup:
     """Brings a new conversation to the question an utterance answers, by typed turns."""
 
@@ -87,23 +104,24 @@ class ConversationSetup:
         self.client = client
         self.patient_id_digits = clinic.patient_id_digits
         self.times = confirmable_times(clinic)
-        self.patient_ids = (str(600000 + n) for n in itertools.count(1))
-        # One phone per conversation: the clinic caps upcoming appointments per phone.
-        self.phones = (f"06 12 {n // 100 % 100:02d} {n % 100:02d} 78" for n in itertools.count(1))
+        # One identity (see ``registrations``) per conversation that gives one.
+        self.identities = map(patient_identity, itertools.count(1))
 
     def turns_for(self, context: str) -> List[str]:
         """The typed turns after which the bot asks the question ``context`` stands for."""
         if context == "free":
             return []
+        answered = CONTEXT_ORDER[:CONTEXT_ORDER.index(context)]
+        patient_id, phone = next(self.identities) if "patient_id" in answered else ("", "")
         answers: Dict[str, Callable[[], List[str]]] = {
             "name": lambda: [CALLER_LAST_NAME, CALLER_FIRST_NAME],
-            "patient_id": lambda: [next(self.patient_ids)],
-            "phone": lambda: [next(self.phones)],
+            "patient_id": lambda: [patient_id],
+            "phone": lambda: [phone],
             "date": lambda: [next(self.times)],
         }
         turns = [BOOKING_REQUEST]
-        for answered in CONTEXT_ORDER[:CONTEXT_ORDER.index(context)]:
-            turns += answers[answered]()
+        for slot in answered:
+            turns += answers[slot]()
         return turns
 
     def prepare(self, sender: str, context: str) -> Tuple[RecognitionHint, bool, Optional[str]]:

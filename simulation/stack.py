@@ -1,6 +1,7 @@
 """Start and stop the real stack from the Procfile, as `make run` does."""
 from __future__ import annotations
 
+import csv
 import os
 import secrets
 import signal
@@ -11,7 +12,7 @@ import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 import requests
 
@@ -53,8 +54,29 @@ class Stack:
 
     @property
     def api_token(self) -> str:
-        """The token of Rasa's HTTP API and of the staff chat (``RASA_API_TOKEN``)."""
+        """Rasa's admin token, of its HTTP API (``RASA_API_TOKEN``)."""
         return self.env["RASA_API_TOKEN"]
+
+    @property
+    def twilio_auth_token(self) -> str:
+        """The Twilio account's auth token the stack checks incoming calls with."""
+        return self.env["TWILIO_AUTH_TOKEN"]
+
+    def signed_by_twilio(self, path: str, form: Dict[str, str]) -> Dict[str, str]:
+        """The ``X-Twilio-Signature`` header Twilio would send for a POST of ``form`` to
+        ``path`` of the Rasa server."""
+        from voice_channel.telephony.twilio_signature import (
+            SIGNATURE_HEADER,
+            compute_twilio_signature,
+        )
+
+        return {SIGNATURE_HEADER: compute_twilio_signature(
+            self.twilio_auth_token, self.rasa_url + path, form)}
+
+    @property
+    def staff_token(self) -> str:
+        """The staff chat's own token (``STAFF_CHAT_TOKEN``)."""
+        return self.env["STAFF_CHAT_TOKEN"]
 
     def api(self, path: str) -> str:
         """``path`` of Rasa's HTTP API, with the token (Rasa reads it from ``?token=``)."""
@@ -67,7 +89,23 @@ class Stack:
         session to reuse (keep-alive), else a new connection."""
         return (http or requests).post(f"{self.rasa_url}/webhooks/staff/webhook",
                              json={"sender": sender, "message": message},
-                             headers={"Authorization": f"Bearer {self.api_token}"}, timeout=timeout)
+                             headers={"Authorization": f"Bearer {self.staff_token}"},
+                             timeout=timeout)
+
+    def register_patients(self, patients: Iterable[Sequence[str]]) -> None:
+        """Register ``(patient_id, last_name, first_name, phone)`` rows in the stack's
+        clinic database as a clinic does (``python -m actions.patient_import``, what
+        ``make import-patients`` runs): the shipped clinic.yml books registered patients
+        only."""
+        path = self.log_path.with_name(f"patients-{secrets.token_hex(4)}.csv")
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(["patient_id", "last_name", "first_name", "phone"])
+            writer.writerows(patients)
+        done = subprocess.run([sys.executable, "-m", "actions.patient_import", str(path)],
+                              cwd=PROJECT_ROOT, env=self.env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"registering patients failed: {done.stdout}{done.stderr}")
 
     def start(self) -> None:
         self.log = open(self.log_path, "wb")
@@ -186,6 +224,8 @@ def stack_env(tmp: Path, database_url: str, tracker_url: str) -> Dict[str, str]:
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         PYTHONUNBUFFERED="1",
         RASA_API_TOKEN=secrets.token_urlsafe(24),
+        STAFF_CHAT_TOKEN=secrets.token_urlsafe(24),
+        TWILIO_AUTH_TOKEN=secrets.token_hex(16),
         VOICE_CHANNEL_SECRET=secrets.token_hex(32),
     )
     # What the Procfile does by default is under test (telemetry off, the action server
@@ -227,3 +267,30 @@ def running_stack(tmp: Path, extra_env: Optional[Dict[str, str]] = None,
         yield stack
     finally:
         stack.kill()
+
+
+def settings_copy(source: Path, folder: Path, section: str, **changes: Any) -> Path:
+    """A copy of the YAML settings file ``source`` (clinic.yml, credentials.yml) in
+    ``folder``, with ``changes`` made to its mapping ``section``: for a stack that must
+    run with other limits than the shipped ones (``CLINIC_CONFIG``, ``RASA_CREDENTIALS``
+    in ``running_stack``'s ``extra_env``). Comments are not kept."""
+    import yaml
+
+    data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    data[section] = {**(data.get(section) or {}), **changes}
+    path = folder / f"{source.stem}-{secrets.token_hex(4)}{source.suffix}"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def clinic_config_with(folder: Path, **security: Any) -> Path:
+    """clinic.yml with its ``security`` settings changed (``CLINIC_CONFIG``), e.g.
+    ``max_bookings_per_caller_per_day`` for a bench that books from one address."""
+    return settings_copy(PROJECT_ROOT / "clinic.yml", folder, "security", **security)
+
+
+def credentials_with(folder: Path, **voice: Any) -> Path:
+    """credentials.yml with the voice channel's settings changed (``RASA_CREDENTIALS``),
+    e.g. ``http_turns_per_minute`` for a bench that sends many turns from one address."""
+    return settings_copy(PROJECT_ROOT / "credentials.yml", folder,
+                         "voice_channel.channel.VoiceInput", **voice)

@@ -98,9 +98,26 @@ def test_rasa_telemetry_is_off(stack):
         if any(part.endswith(b"rasa") or part == b"rasa_server" for part in command) \
                 and b"run" in command:
             assert b"RASA_TELEMETRY_ENABLED=false" in environment
-            assert f"--auth-token={stack.api_token}".encode() in command
             return
     pytest.fail("no Rasa server (`python -m rasa_server run`) in the stack")
+
+
+def test_no_command_line_shows_a_token(stack):
+    """`ps` shows every process's command line to every user of the machine: Rasa's
+    admin token, the staff chat's and the channel's secret are never on one. Rasa still
+    has its admin token (its API answers with it and refuses without it)."""
+    secrets = [stack.api_token, stack.staff_token, stack.env["VOICE_CHANNEL_SECRET"]]
+    for pid in stack.process_tree():
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        for secret in secrets:
+            assert secret.encode() not in command, command.split(b"\0")[:3]
+    assert requests.get(stack.api("/status"), timeout=10).ok
+    assert requests.get(f"{stack.rasa_url}/status", timeout=10).status_code == 401
+    assert requests.get(f"{stack.rasa_url}/status", params={"token": stack.staff_token},
+                        timeout=10).status_code == 401
 
 
 # -- streams must prove their origin ------------------------------------------------------------
@@ -110,9 +127,10 @@ async def incoming_call(stack: Stack, caller: str = "+33612345678"):
     from xml.etree import ElementTree
 
     call_sid = "CA" + uuid.uuid4().hex
+    path, form = "/webhooks/voice/twilio/incoming", {"From": caller, "CallSid": call_sid}
     answer = await asyncio.to_thread(
-        requests.post, f"{stack.rasa_url}/webhooks/voice/twilio/incoming",
-        data={"From": caller, "CallSid": call_sid}, timeout=30)
+        requests.post, f"{stack.rasa_url}{path}", data=form,
+        headers=stack.signed_by_twilio(path, form), timeout=30)
     return call_sid, {p.get("name"): p.get("value")
                       for p in ElementTree.fromstring(answer.text).iter("Parameter")}
 
@@ -173,8 +191,8 @@ def test_a_stream_without_a_valid_ticket_is_closed_1008(stack):
 async def abusive_stream(stack: Stack, kind: str, stop: asyncio.Event) -> List[Optional[int]]:
     """One abuser, again and again until ``stop``: the close codes it got. A replayer
     first makes one genuine call with its ticket (before the patient calls), then
-    replays it; a flooder takes a new ticket from the (unsigned, here) TwiML webhook
-    each time and pushes 10 s of audio at once."""
+    replays it; a flooder takes a new ticket from the TwiML webhook each time (signed:
+    as if it had Twilio's token, the worst case) and pushes 10 s of audio at once."""
     url, codes = stream_url(stack), []
     if kind == "replay":
         call_sid, parameters = await incoming_call(stack, "+33611111111")
@@ -211,6 +229,7 @@ async def patient_call(stack: Stack, caller: str) -> List[float]:
     """A patient's call in the callers' voice: the voice-to-voice seconds of each turn
     (every turn must be answered within QUESTION_TIMEOUT)."""
     async with SimulatedCaller.dial(stack.rasa_url, caller=caller,
+                                    twilio_auth_token=stack.twilio_auth_token,
                                     voice=require_caller_voice(), rate=CALLER_RATE) as call:
         await call.wait_bot_done(timeout=QUESTION_TIMEOUT)
         for words in PATIENT_SAYS:
@@ -328,6 +347,7 @@ def test_a_hanging_action_server_gets_an_apology_by_text(stuck_stack):
 def test_a_hanging_action_server_gets_an_apology_and_a_transfer_offer_by_phone(stuck_stack):
     async def call():
         async with SimulatedCaller.dial(stuck_stack.rasa_url, caller="+33600000088",
+                                        twilio_auth_token=stuck_stack.twilio_auth_token,
                                         voice=require_caller_voice(), rate=CALLER_RATE) as line:
             greeting = await line.wait_bot_done(timeout=QUESTION_TIMEOUT)
             await line.say("je voudrais prendre rendez-vous")

@@ -1,6 +1,6 @@
 """The real stack, started from the Procfile: Duckling, action server, Rasa server.
 
-Talks to the trained bot over the staff chat (text, behind the API token), the voice
+Talks to the trained bot over the staff chat (text, behind its own token), the voice
 channel and the phone line, checks that the conversation is kept in the SQL tracker
 store and that the defaults are safe (API token, loopback, no telemetry, opaque phone
 conversations), then presses Ctrl-C and checks nothing is left.
@@ -125,7 +125,15 @@ def utc_naive(day: date, hour: int, minute: int) -> datetime:
     return local.astimezone(timezone.utc).replace(tzinfo=None)
 
 
+# The patients these tests book, move or cancel for, as the clinic registered them
+# (patient ID, last name, first name, phone): clinic.yml books registered patients only.
+CAMILLE_LEFEBVRE = ("543210", "Lefebvre", "Camille", "06 12 34 56 78")
+PAUL_PETIT = ("482715", "Petit", "Paul", "06 42 15 33 21")
+MARIE_BERNARD = ("735902", "Bernard", "Marie", "06 42 15 33 99")
+
+
 def test_booking_by_text_ends_with_the_row_in_the_database(stack):
+    stack.register_patients([CAMILLE_LEFEBVRE])
     day = next_open_weekday()
     spoken_day = say_date(day)
     caller = "e2e-booking"
@@ -286,6 +294,7 @@ def test_booking_by_voice_ends_with_the_row_in_the_database(stack):
     to number words), so those turns would only test espeak. Real voices are heard far
     better; on the phone line, the keypad covers digits.
     """
+    stack.register_patients([PAUL_PETIT])
     day = next_open_weekday()
     caller = "e2e-voice-booking"
     turn = speak(stack, caller, "bonjour, je voudrais prendre un rendez-vous")
@@ -322,6 +331,7 @@ def dial(stack: Stack, caller: str, **options):
     """A simulated call (``SimulatedCaller.dial``: TwiML webhook, then the stream with
     its ticket) speaking in the callers' voice."""
     return SimulatedCaller.dial(stack.rasa_url, caller=caller,
+                                twilio_auth_token=stack.twilio_auth_token,
                                 voice=require_caller_voice(), rate=CALLER_RATE, **options)
 
 
@@ -349,6 +359,7 @@ def test_phone_booking_by_voice_and_keypad_ends_with_the_row(stack):
     the request, the names, the patient ID, the day, the pick among the offers and the
     confirmation are spoken (MBROLA's French voice, see simulation/synthetic_audio.py); the
     phone number is typed on the keypad, as the bot offers."""
+    stack.register_patients([MARIE_BERNARD])
 
     async def call_the_clinic():
         async with dial(stack, "+33642153399", media_format=PHONE_BOOKING_FORMAT) as call:
@@ -468,7 +479,8 @@ def test_phone_barge_in_stops_the_bot_and_handles_the_caller(stack):
 
 def test_phone_silence_two_reprompts_then_goodbye_and_hang_up(stack):
     async def stay_silent():
-        async with SimulatedCaller.dial(stack.rasa_url, caller="+33600000002") as call:
+        async with SimulatedCaller.dial(stack.rasa_url, caller="+33600000002",
+                                        twilio_auth_token=stack.twilio_auth_token) as call:
             await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
             heard = []
             while not call.closed:
@@ -503,7 +515,8 @@ def test_phone_bad_frames_are_survived_and_the_next_call_is_answered(stack):
                 "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}}}))
             await ws.send('{"event": "media", "media": {"payload": "%%%"}}')
             # and the client vanishes without "stop"
-        async with SimulatedCaller.dial(stack.rasa_url, caller="+33600000003") as call:
+        async with SimulatedCaller.dial(stack.rasa_url, caller="+33600000003",
+                                        twilio_auth_token=stack.twilio_auth_token) as call:
             return await call.wait_bot_done(timeout=PHONE_QUESTION_TIMEOUT)
 
     greeting = asyncio.run(misbehave_then_call())
@@ -511,8 +524,11 @@ def test_phone_bad_frames_are_survived_and_the_next_call_is_answered(stack):
 
 
 def test_twilio_incoming_call_answers_twiml_connecting_the_stream(stack):
-    reply = requests.post(f"{stack.rasa_url}/webhooks/voice/twilio/incoming",
-                          data={"From": "+33612345678", "CallSid": "CA123"}, timeout=10)
+    path, form = "/webhooks/voice/twilio/incoming", {"From": "+33612345678", "CallSid": "CA123"}
+    unsigned = requests.post(f"{stack.rasa_url}{path}", data=form, timeout=10)
+    assert unsigned.status_code == 403 and "X-Twilio-Signature" in unsigned.text
+    reply = requests.post(f"{stack.rasa_url}{path}", data=form,
+                          headers=stack.signed_by_twilio(path, form), timeout=10)
     assert reply.status_code == 200 and reply.headers["content-type"].startswith("text/xml")
     port = stack.env["RASA_PORT"]
     assert f'<Stream url="wss://127.0.0.1:{port}/webhooks/voice/stream">' in reply.text
@@ -558,7 +574,9 @@ def test_the_conversations_of_issue_13_end_as_they_should(stack):
     chose ? » → « oui », a name as first message, a date too far ahead four times, an
     overseas mobile, « Claire » after « Durand », « il faut que je me casse », the address
     outside and inside a form. None silent, no question asked a fourth time in a row."""
-    from bench.text_chat import run_conversations
+    from bench.text_chat import patients_of, run_conversations
+
+    stack.register_patients(patients_of(rounds=1))
 
     def staff_chat(sender: str, message: str) -> list:
         reply = stack.staff_say(sender, message)
@@ -579,6 +597,7 @@ def test_text_turns_bench_books_concurrently_and_every_booking_is_in_the_databas
 
     slots = distinct_slots(4, datetime.now(timezone.utc), first_day_offset=40)
     patients = [Patient(900 + n, slot) for n, slot in enumerate(slots)]
+    stack.register_patients(p.registration for p in patients)
     result = run_level(staff_chat(stack), patients, concurrency=4)
     assert (result["errors"], result["turns"]) == (0, 28), result["error_samples"]
     bookings = check_bookings(stack.env["DATABASE_URL"], result["outcomes"])

@@ -1,8 +1,10 @@
 """The staff console in headless Chromium, on the real stack of the Procfile (its
-``staff`` line included): a patient books by voice, then a staff member created with
-``make staff-user``'s command logs in, finds the booking in the agenda, moves it, reads
-the audit row, opens the conversation's transcript and logs out; a wrong password, a
-forged form (no CSRF token) and an expired session are refused. Screenshots go to
+``staff`` line included), under its strict Content-Security-Policy: a staff member
+created with ``make staff-user``'s command (the first: an administrator) logs in and
+registers a patient, who then books by voice; staff find the booking in the agenda, move
+it, read the audit row, open the conversation's transcript and log out; a wrong
+password, a forged form (no CSRF token) and an expired session are refused; the member
+sees the team on « Comptes » and changes their password. Screenshots go to
 ``results/screenshots/staff_console_*.png``."""
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -27,8 +30,12 @@ from voice_channel.dialogue.prompts import DEFAULT_PROMPTS as PROMPTS
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = PROJECT_ROOT / "results" / "screenshots"
-STAFF, PASSWORD = "accueil", "un-mot-de-passe-long"
+STAFF, PASSWORD, NEW_PASSWORD = "accueil", "un-mot-de-passe-long", "un-nouveau-mot-de-passe"
 PATIENT_ID = "615243"
+# The patient as the clinic registered them: clinic.yml books registered patients only.
+PATIENT = (PATIENT_ID, "Petit", "Paul", "06 42 15 33 21")
+# The same patient in the console's « Enregistrer un patient » form.
+REGISTRATION_FORM = dict(zip(("patient_id", "last_name", "first_name", "phone"), PATIENT))
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +68,12 @@ def say_until_heard(stack: Stack, caller: str, *phrasings: str) -> str:
 def book_by_voice(stack: Stack, day) -> None:
     """As tests/test_stack_e2e.py's booking by voice: request, names and confirmation
     spoken (Whisper base), patient ID, phone and date typed in the same conversation."""
-    caller = "e2e-staff-console"
+    caller = "e2e-staff-console"  # PATIENT, registered by staff in the console first
     assert "nom de famille" in say_until_heard(stack, caller, *ASK_BOOKING)
     assert say_until_heard(stack, caller, "Je m'appelle Petit", "Petit") == "Et votre prénom ?"
     assert "dossier" in say_until_heard(stack, caller, "Paul", "Paul", "Je m'appelle Paul")
     assert type_with_speech(stack, caller, PATIENT_ID)[-1] == "Quel est votre numéro de téléphone ?"
-    assert "Quel jour" in type_with_speech(stack, caller, "06 42 15 33 21")[-1]
+    assert "Quel jour" in type_with_speech(stack, caller, PATIENT[3])[-1]
     assert type_with_speech(stack, caller, f"{say_date(day)} à 15h")[-1].startswith("Je récapitule")
     done = say_until_heard(stack, caller, "oui, je confirme", "oui", "oui, c'est bien ça")
     assert done.startswith("C'est noté."), done
@@ -101,6 +108,41 @@ def log_in(browser, stack: Stack, password: str = PASSWORD) -> None:
     browser.find_element(By.ID, "login-button").click()
 
 
+def register_patient(browser, wait) -> None:
+    """The agenda's « Enregistrer un patient » form, filled and sent."""
+    browser.find_element(By.CSS_SELECTOR, '#tabs [data-tab="agenda"]').click()
+    browser.find_element(By.CSS_SELECTOR, "#register-panel summary").click()
+    form = wait.until(EC.visibility_of_element_located((By.ID, "register-form")))
+    for field, value in REGISTRATION_FORM.items():
+        form.find_element(By.NAME, field).send_keys(value)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "Patient enregistré."))
+
+
+def change_password(browser, wait) -> None:
+    """« Comptes »: the team (an administrator sees it), then a new password."""
+    browser.find_element(By.CSS_SELECTOR, '#tabs [data-tab="accounts"]').click()
+    row = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'#accounts tr[data-account="{STAFF}"]')))
+    assert "Administrateur" in row.text and "Actif" in row.text
+    form = browser.find_element(By.ID, "password-form")
+    for field, value in (("current", PASSWORD), ("new", NEW_PASSWORD), ("confirm", NEW_PASSWORD)):
+        form.find_element(By.NAME, field).send_keys(value)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "Mot de passe changé"))
+
+
+def click_when_settled(wait, css: str) -> None:
+    """Click ``css``, again if the tab re-rendered it meanwhile (its content reloads)."""
+    def click(browser) -> bool:
+        try:
+            browser.find_element(By.CSS_SELECTOR, css).click()
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+        return True
+
+    wait.until(click)
+
+
 def shoot(browser, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / f"staff_console_{name}.png"))
@@ -109,9 +151,6 @@ def shoot(browser, name: str) -> None:
 def test_staff_console_in_a_browser(stack, tmp_path):
     started = time.monotonic()
     day = next_open_weekday()
-    book_by_voice(stack, day)
-    booked = appointment_id(stack)
-    assert appointments_of(stack, PATIENT_ID) == [("martin", utc_naive(day, 15, 0), "booked")]
     create_staff_user(stack)
     browser = launch_chromium(tmp_path / "profile")
     browser.set_window_size(1280, 1000)
@@ -123,8 +162,18 @@ def test_staff_console_in_a_browser(stack, tmp_path):
         assert browser.get_cookie("staff_session") is None
         shoot(browser, "wrong_password")
 
-        # Logged in: the booking made by voice is in the agenda.
+        # Staff register the patient (clinic.yml as shipped books registered patients only),
+        # who then books by voice.
         log_in(browser, stack)
+        wait.until(EC.text_to_be_present_in_element((By.ID, "user"), STAFF))
+        register_patient(browser, wait)
+        shoot(browser, "register_patient")
+        book_by_voice(stack, day)
+        booked = appointment_id(stack)
+        assert appointments_of(stack, PATIENT_ID) == [("martin", utc_naive(day, 15, 0), "booked")]
+
+        # Logged in: the booking made by voice is in the agenda.
+        browser.get(stack.staff_url)
         wait.until(EC.text_to_be_present_in_element((By.ID, "user"), STAFF))
         cookie = browser.get_cookie("staff_session")
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
@@ -159,8 +208,7 @@ def test_staff_console_in_a_browser(stack, tmp_path):
 
         # The conversation that booked it, turn by turn, numbers masked.
         browser.find_element(By.CSS_SELECTOR, '#tabs [data-tab="agenda"]').click()
-        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, slot)))
-        browser.find_element(By.CSS_SELECTOR, f"{slot} button.conversation").click()
+        click_when_settled(wait, f"{slot} button.conversation")
         wait.until(EC.text_to_be_present_in_element((By.ID, "transcript"), "Je récapitule"))
         transcript = browser.find_element(By.ID, "transcript").text
         assert "Page web" in transcript and "Assistant" in transcript and "Patient" in transcript
@@ -192,6 +240,19 @@ def test_staff_console_in_a_browser(stack, tmp_path):
         browser.get(stack.staff_url)
         wait.until(EC.presence_of_element_located((By.ID, "login-form")))
         shoot(browser, "expired_session")
+
+        # « Comptes »: the team, and a new password, which is the one that works now.
+        log_in(browser, stack)
+        wait.until(EC.text_to_be_present_in_element((By.ID, "user"), STAFF))
+        change_password(browser, wait)
+        shoot(browser, "accounts")
+        wait.until(EC.element_to_be_clickable((By.ID, "logout"))).click()
+        log_in(browser, stack)
+        wait.until(EC.text_to_be_present_in_element((By.ID, "login-message"), "incorrect"))
+        log_in(browser, stack, password=NEW_PASSWORD)
+        wait.until(EC.text_to_be_present_in_element((By.ID, "user"), STAFF))
+        assert not [entry for entry in browser.get_log("browser")
+                    if "Content Security Policy" in entry["message"]]
     finally:
         browser.quit()
     print(f"staff console browser test: {time.monotonic() - started:.0f} s after the stack started")

@@ -50,3 +50,19 @@ def test_conversations_count_silences_and_the_same_question_in_a_row():
     assert report["silent_turns"] == 2  # "a", twice; an end of call is an answer
     assert report["most_times_the_same_question_in_a_row"] == 4
     assert report["turn_ms"]["count"] == 12
+
+
+def test_every_patient_the_conversations_identify_as_is_registered_first():
+    """clinic.yml books registered patients only: each patient ID typed, with the name
+    and phone around it, is one of ``patients_of``'s rows, for any number of rounds."""
+    from bench.text_chat import patients_of
+
+    typed = []
+    run_conversations(lambda sender, text: typed.append((sender, text)) or [], rounds=3)
+    by_sender = {}
+    for sender, text in typed:
+        by_sender.setdefault(sender, []).append(text)
+    given = {(texts[3], texts[1], texts[2], texts[4]) for texts in by_sender.values()
+             if len(texts) > 4 and texts[3].isdigit()}
+    assert len(given) == 6  # two conversations give an identity, three rounds
+    assert given == set(patients_of(rounds=3))

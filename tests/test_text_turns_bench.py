@@ -38,6 +38,8 @@ def test_a_patient_types_seven_turns_with_their_own_identity_and_slot():
     on_the_hour = Patient(13, slot.replace(hour=11, minute=0)).turns()[5][0]
     assert on_the_hour == "mardi 15 décembre à 11h"
     assert Patient(12, slot).phone != Patient(13, slot).phone
+    # registered under the names and number they type (clinic.yml: registered only)
+    assert Patient(12, slot).registration == ("700012", *turns[1:3], "06 40 00 00 12")
 
 
 def test_a_level_counts_turns_errors_and_stops_a_conversation_at_its_first_wrong_answer():
