@@ -1,13 +1,19 @@
-"""200 malformed or hostile requests across every route of the running stack.
+"""Malformed or hostile requests across every route of the running stack.
 
 Usage: ``python bench/abuse.py [--out bench/results/abuse.json]`` starts the stack
-(``simulation.stack.running_stack``, SQLite, a fresh database), books one appointment through
-the staff chat (the victim), then sends, in rounds: garbage JSON, huge bodies, wrong
-tokens, bad frames on the media stream, replayed tickets and signatures, hijack attempts
-on the victim's conversation and appointment, and an identity brute force. For each
-request it records what came back (HTTP status or WebSocket close code) and whether
-that is the expected refusal; at the end it checks that the server still serves and
-that the victim's appointment is unchanged. Figures go to ``bench/results/abuse.json``.
+(``simulation.stack.running_stack``, SQLite, a fresh database, the shipped settings),
+registers the victim and books one appointment for them through the staff chat, then
+sends, in rounds: garbage JSON, huge bodies, wrong tokens, bad frames on the media
+stream, replayed tickets and signatures, hijack attempts on the victim's conversation
+and appointment, an identity brute force, and the attacks of security round 2
+(:mod:`bench.abuse_round2`: forged incoming calls, anonymous bookings, parallel guesses,
+a turn flood, an HTTP speech flood beside a live call). Each round on the open page
+comes from loopback addresses of its own (as from several machines), so that the
+per-address turn limit does not hide what is behind it. For each request it records
+what came back (HTTP status or WebSocket close code) and whether that is the expected
+refusal; at the end it checks that the server still serves, that the victim's
+appointment is unchanged and that no unregistered ID booked anything. Figures go to
+``bench/results/abuse.json``.
 
 :func:`run_abuse` is also run by ``tests/test_security_e2e.py`` against its own stack.
 """
@@ -26,6 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 from xml.etree import ElementTree
 
+import httpx
 import requests
 import websockets
 
@@ -33,11 +40,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-VICTIM_ID = "314159"
+VICTIM = ("314159", "Lefebvre", "Martine", "06 31 41 59 26")
+VICTIM_ID = VICTIM[0]
 VICTIM_PHONE = "06 31 41 59 26"
 VICTIM_E164 = "+33631415926"
 STREAM = "/webhooks/voice/stream"
-ATTEMPTS = 10
+ATTEMPTS = 7  # 15 turns: within one address's 20 turns a minute
 
 
 @dataclass
@@ -85,9 +93,17 @@ def closed_1008(got: Any) -> bool:
 
 # -- HTTP ------------------------------------------------------------------------------------
 
-def http(method: str, url: str, **options) -> int:
+def http(method: str, url: str, source: int = 0, **options) -> int:
+    """The status of one request, from the loopback address of attacker ``source``."""
+    from bench.abuse_round2 import client
+
     try:
-        return requests.request(method, url, timeout=30, **options).status_code
+        with client(source, timeout=30) as session:
+            return session.request(method, url, **options).status_code
+    except httpx.HTTPError as error:  # a connection reset is a refusal too
+        return -1 if isinstance(error, (httpx.ConnectError, httpx.ReadError,
+                                        httpx.RemoteProtocolError, httpx.WriteError)) \
+            else type(error).__name__
     except requests.RequestException as error:  # a connection reset is a refusal too
         return -1 if "Connection" in type(error).__name__ else type(error).__name__
 
@@ -117,19 +133,20 @@ def garbage_json(report: Report, base: str, token: str) -> None:
               b"{\"message\": \"bonjour\"}", b"sender=a&message=b", b"\x00" * 64]
     for body in bodies:
         report.add("garbage JSON", "voice /webhook",
-                   http("POST", f"{base}/webhooks/voice/webhook", data=body,
+                   http("POST", f"{base}/webhooks/voice/webhook", source=2, content=body,
                         headers={"Content-Type": "application/json"}), refused)
         report.add("garbage JSON", "staff /webhook",
-                   http("POST", f"{base}/webhooks/staff/webhook", data=body,
+                   http("POST", f"{base}/webhooks/staff/webhook", content=body,
                         headers={"Content-Type": "application/json",
                                  "Authorization": f"Bearer {token}"}), refused)
 
 
-def huge_bodies(report: Report, base: str, port: int, token: str) -> None:
+def huge_bodies(report: Report, base: str, port: int, staff_token: str,
+                admin_token: str) -> None:
     for path, headers in (("/webhooks/voice/audio", ""), ("/webhooks/voice/webhook", ""),
                           ("/webhooks/voice/twilio/incoming", ""),
-                          ("/webhooks/staff/webhook", f"Authorization: Bearer {token}\r\n"),
-                          (f"/model/parse?token={token}", "")):
+                          ("/webhooks/staff/webhook", f"Authorization: Bearer {staff_token}\r\n"),
+                          (f"/model/parse?token={admin_token}", "")):
         report.add("huge bodies", f"{path.split('?')[0]} (declared 500 MB)", raw_http(port, (
             f"POST {path} HTTP/1.1\r\nHost: x\r\n{headers}Content-Type: application/json\r\n"
             "Content-Length: 500000000\r\n\r\n")), refused)
@@ -138,7 +155,7 @@ def huge_bodies(report: Report, base: str, port: int, token: str) -> None:
                http("POST", f"{base}/webhooks/voice/audio", data={"sender": "abus"},
                     files={"audio": ("x.wav", big, "audio/wav")}), lambda g: refused(g) or g == -1)
     report.add("huge bodies", "/webhooks/voice/webhook (12 MB sent)",
-               http("POST", f"{base}/webhooks/voice/webhook", data=big,
+               http("POST", f"{base}/webhooks/voice/webhook", content=big,
                     headers={"Content-Type": "application/json"}), lambda g: refused(g) or g == -1)
     for rate in (4000, 6000):
         report.add("huge bodies", f"/webhooks/voice/audio ({rate} Hz WAV)",
@@ -154,7 +171,10 @@ def low_rate_wav(rate: int) -> bytes:
     return encode_wav(np.zeros(rate, dtype=np.float32), rate)
 
 
-def wrong_tokens(report: Report, base: str, victim_conversation: str) -> None:
+def wrong_tokens(report: Report, base: str, victim_conversation: str, staff_token: str,
+                 admin_token: str) -> None:
+    """No token, wrong ones, and each of the real tokens where it does not belong: the
+    staff chat's token on Rasa's API, Rasa's admin token on the staff chat."""
     routes = [("GET", f"/conversations/{victim_conversation}/tracker", None),
               ("POST", f"/conversations/{victim_conversation}/tracker/events",
                {"event": "slot", "name": "cancel_confirmed", "value": True}),
@@ -167,11 +187,11 @@ def wrong_tokens(report: Report, base: str, victim_conversation: str) -> None:
               ("POST", f"/conversations/{victim_conversation}/trigger_intent", {"name": "affirm"}),
               ("GET", "/domain", None), ("POST", "/model/test/intents", {})]
     for method, path, body in routes:
-        for token in (None, "wrong", "jéton-é"):
+        for token in (None, "wrong", "jéton-é", staff_token):
             params = {"token": token} if token else None
             report.add("wrong tokens", f"Rasa API {method} {path.split('/')[1]}",
                        http(method, base + path, params=params, json=body), refused)
-    for header in (None, "Bearer wrong", "Basic d3Jvbmc6d3Jvbmc="):
+    for header in (None, "Bearer wrong", "Basic d3Jvbmc6d3Jvbmc=", f"Bearer {admin_token}"):
         headers = {"Authorization": header} if header else {}
         report.add("wrong tokens", "staff /webhook",
                    http("POST", f"{base}/webhooks/staff/webhook", headers=headers,
@@ -208,10 +228,12 @@ def start(call_sid: str, parameters: Dict[str, str], rate: int = 8000,
         "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": rate, "channels": 1}}})
 
 
-def ticket_for(base: str, caller: str) -> tuple:
+def ticket_for(stack, caller: str) -> tuple:
+    """A genuine incoming call, signed as Twilio signs it: its SID and stream parameters."""
     call_sid = "CA" + uuid.uuid4().hex
-    answer = requests.post(f"{base}/webhooks/voice/twilio/incoming",
-                           data={"From": caller, "CallSid": call_sid}, timeout=30)
+    path, form = "/webhooks/voice/twilio/incoming", {"From": caller, "CallSid": call_sid}
+    answer = requests.post(stack.rasa_url + path, data=form,
+                           headers=stack.signed_by_twilio(path, form), timeout=30)
     return call_sid, {p.get("name"): p.get("value")
                       for p in ElementTree.fromstring(answer.text).iter("Parameter")}
 
@@ -236,8 +258,8 @@ async def bad_frames(report: Report, ws_url: str) -> None:
         report.add("bad frames", "start without a ticket", got, closed_1008)
 
 
-async def replays(report: Report, base: str, ws_url: str) -> None:
-    call_sid, parameters = await asyncio.to_thread(ticket_for, base, "+33612345678")
+async def replays(report: Report, stack, ws_url: str) -> None:
+    call_sid, parameters = await asyncio.to_thread(ticket_for, stack, "+33612345678")
     stream_sid = "MZ" + uuid.uuid4().hex
     first = await close_code(ws_url, [start(call_sid, parameters, stream_sid=stream_sid), json.dumps(
         {"event": "stop", "streamSid": stream_sid, "stop": {"callSid": call_sid}})])
@@ -246,11 +268,11 @@ async def replays(report: Report, base: str, ws_url: str) -> None:
         got = await close_code(ws_url, [start(call_sid, parameters)])
         report.add("replayed tickets", "the same ticket again", got, closed_1008)
     for caller in ("+33699999999", ""):
-        call_sid, parameters = await asyncio.to_thread(ticket_for, base, "+33612345678")
+        call_sid, parameters = await asyncio.to_thread(ticket_for, stack, "+33612345678")
         got = await close_code(ws_url, [start(call_sid, {**parameters, "caller": caller})])
         report.add("replayed tickets", "the ticket with another caller", got, closed_1008)
     for _ in range(3):
-        call_sid, parameters = await asyncio.to_thread(ticket_for, base, "+33612345678")
+        call_sid, parameters = await asyncio.to_thread(ticket_for, stack, "+33612345678")
         got = await close_code(ws_url, [start("CA" + uuid.uuid4().hex, parameters)])
         report.add("replayed tickets", "the ticket on another call", got, closed_1008)
     signature = {"X-Twilio-Signature": "bm90IGEgcmVhbCBzaWduYXR1cmU="}
@@ -267,12 +289,12 @@ def twiml_garbage(report: Report, base: str) -> None:
                    http("POST", f"{base}/webhooks/voice/twilio/incoming", data=form), refused)
     for body in (b"\xff\xfe", b"CallSid=" + b"A" * 5000):
         report.add("bad TwiML requests", "incoming call, garbage form",
-                   http("POST", f"{base}/webhooks/voice/twilio/incoming", data=body,
+                   http("POST", f"{base}/webhooks/voice/twilio/incoming", content=body,
                         headers={"Content-Type": "application/x-www-form-urlencoded"}),
                    lambda g: refused(g) or g == 200)
 
 
-def hijacks(report: Report, base: str, token: str, phone_conversation: str) -> None:
+def hijacks(report: Report, base: str, phone_conversation: str) -> None:
     messages = ["oui", "je confirme l'annulation", "oui je confirme", "annuler"]
     for sender in (VICTIM_E164, "0631415926", "+33 6 31 41 59 26", phone_conversation, VICTIM_ID):
         for message in messages:
@@ -293,15 +315,19 @@ def hijacks(report: Report, base: str, token: str, phone_conversation: str) -> N
 
 def brute_force(report: Report, base: str) -> Dict[str, Any]:
     """Wrong phone numbers for the victim's ID until the lockout, over the open channel."""
+    from bench.abuse_round2 import client
+
     sender = "brute-" + uuid.uuid4().hex[:8]
-    say = lambda text: requests.post(f"{base}/webhooks/voice/webhook",  # noqa: E731
-                                     json={"sender": sender, "message": text}, timeout=60)
+    attacker = client(3)
+    say = lambda text: attacker.post(f"{base}/webhooks/voice/webhook",  # noqa: E731
+                                     json={"sender": sender, "message": text})
     say("je voudrais annuler mon rendez-vous")
     locked_after = None
     for attempt in range(1, ATTEMPTS + 1):
         say(VICTIM_ID)
         reply = say(f"06 00 00 00 {attempt:02d}")
-        texts = " ".join(m.get("text") or "" for m in reply.json()) if reply.ok else ""
+        texts = " ".join(m.get("text") or "" for m in reply.json()) \
+            if reply.status_code == 200 else ""
         report.add("identity brute force", "wrong phone for the victim's ID", reply.status_code,
                    lambda g: g == 200)
         if locked_after is None and "pour votre sécurité" in texts.lower():
@@ -309,6 +335,7 @@ def brute_force(report: Report, base: str) -> Dict[str, Any]:
     # Even the right phone is refused now.
     say(VICTIM_ID)
     right = " ".join(m.get("text") or "" for m in say(VICTIM_PHONE).json())
+    attacker.close()
     return {"attempts": ATTEMPTS, "locked_after": locked_after,
             "right_phone_refused_while_locked": "Votre rendez-vous est le" not in right}
 
@@ -327,7 +354,8 @@ def appointments(database_url: str) -> List[tuple]:
         engine.dispose()
 
 
-def book_the_victim(stack) -> None:
+def a_weekday_said() -> str:
+    """An open weekday three days or more from now, as a patient says it."""
     from datetime import datetime, timedelta
 
     from actions.clinic_config import load_clinic_config
@@ -337,35 +365,64 @@ def book_the_victim(stack) -> None:
     day = datetime.now(clinic.timezone).date() + timedelta(days=3)
     while day.weekday() > 4 or day in clinic.closed_days:
         day += timedelta(days=1)
-    for text in ("je voudrais prendre un rendez-vous", "Lefebvre", "Martine", VICTIM_ID,
-                 VICTIM_PHONE, f"{say_date(day)} à 10h30", "oui"):
+    return say_date(day)
+
+
+def book_the_victim(stack) -> None:
+    """The victim is a registered patient (the shipped clinic books no one else), who
+    books at the front desk's chat."""
+    stack.register_patients([VICTIM])
+    for text in ("je voudrais prendre un rendez-vous", VICTIM[1], VICTIM[2], VICTIM_ID,
+                 VICTIM_PHONE, f"{a_weekday_said()} à 10h30", "oui"):
         stack.staff_say("victim", text).raise_for_status()
+
+
+def patients(database_url: str) -> List[str]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [row[0] for row in connection.execute(text(
+                "SELECT clinic_patient_id FROM patients ORDER BY id"))]
+    finally:
+        engine.dispose()
 
 
 def run_abuse(stack) -> Dict[str, Any]:
     """Every category against ``stack`` (a ``simulation.stack.Stack``); the report's summary."""
-    base, port, token = stack.rasa_url, int(stack.env["RASA_PORT"]), stack.api_token
+    from bench.abuse_round2 import run_round_two
+
+    base, port = stack.rasa_url, int(stack.env["RASA_PORT"])
     ws_url = base.replace("http", "ws", 1) + STREAM
     book_the_victim(stack)
     before = appointments(stack.env["DATABASE_URL"])
+    registered = patients(stack.env["DATABASE_URL"])
     report = Report()
     started = time.perf_counter()
-    garbage_json(report, base, token)
-    huge_bodies(report, base, port, token)
-    wrong_tokens(report, base, "staff:victim")
+    garbage_json(report, base, stack.staff_token)
+    huge_bodies(report, base, port, stack.staff_token, stack.api_token)
+    wrong_tokens(report, base, "staff:victim", stack.staff_token, stack.api_token)
     twiml_garbage(report, base)
     asyncio.run(bad_frames(report, ws_url))
-    asyncio.run(replays(report, base, ws_url))
-    hijacks(report, base, token, "phone:" + "0" * 24)
+    asyncio.run(replays(report, stack, ws_url))
+    hijacks(report, base, "phone:" + "0" * 24)
     lockout = brute_force(report, base)
+    round_two = run_round_two(report, stack, a_weekday_said())
     summary = report.summary()
     summary["seconds"] = round(time.perf_counter() - started, 1)
     summary["still_serving"] = (requests.get(stack.api("/status"), timeout=10).ok
                                 and requests.get(f"{base}/webhooks/voice/", timeout=10).ok
                                 and stack.staff_say("after-abuse", "bonjour").ok)
-    summary["bookings_unchanged"] = appointments(stack.env["DATABASE_URL"]) == before
+    after = appointments(stack.env["DATABASE_URL"])
+    summary["bookings_unchanged"] = after == before
     summary["victim_appointments"] = len(before)
+    made_up = set(round_two["anonymous_bookings"]["ids"])
+    summary["made_up_ids_in_the_database"] = sorted(
+        made_up & set(patients(stack.env["DATABASE_URL"])))
+    summary["patients_before"] = len(registered)
     summary["lockout"] = lockout
+    summary["round_two"] = round_two
     return summary
 
 

@@ -27,6 +27,7 @@ import requests
 import websockets
 
 from simulation.synthetic_audio import CALLER_RATE, require_caller_voice
+from simulation.patient_call import patient_call
 from simulation.phone_caller import SimulatedCaller
 from simulation.stack import Stack, free_port, running_stack
 
@@ -221,23 +222,6 @@ async def abusive_stream(stack: Stack, kind: str, stop: asyncio.Event) -> List[O
     return codes
 
 
-PATIENT_SAYS = ("je voudrais prendre rendez-vous", "Je m'appelle Bernard", "Je m'appelle Marie",
-                "oui", "je voudrais prendre rendez-vous")
-
-
-async def patient_call(stack: Stack, caller: str) -> List[float]:
-    """A patient's call in the callers' voice: the voice-to-voice seconds of each turn
-    (every turn must be answered within QUESTION_TIMEOUT)."""
-    async with SimulatedCaller.dial(stack.rasa_url, caller=caller,
-                                    twilio_auth_token=stack.twilio_auth_token,
-                                    voice=require_caller_voice(), rate=CALLER_RATE) as call:
-        await call.wait_bot_done(timeout=QUESTION_TIMEOUT)
-        for words in PATIENT_SAYS:
-            await call.say(words)
-            await call.wait_bot_done(timeout=QUESTION_TIMEOUT)
-        return call.latencies
-
-
 def test_twenty_abusive_streams_do_not_starve_a_real_caller(stack):
     """20 abusers at once (5 without ticket, 5 replaying theirs, 5 sending garbage, 2
     silent, 3 flooding audio far faster than real time) while one patient calls.
@@ -289,6 +273,16 @@ def test_two_hundred_hostile_requests_are_all_refused_and_change_nothing(stack):
     assert summary["victim_appointments"] == 1
     assert summary["lockout"]["locked_after"] is not None
     assert summary["lockout"]["right_phone_refused_while_locked"]
+    # Security round 2: forged calls get no ticket, made-up IDs book nothing, 20 guesses
+    # at once verify at most identity_max_failures, a flooding address hears 429, and a
+    # speech flood beside a live call leaves every turn of the call answered.
+    round_two = summary["round_two"]
+    assert round_two["forged_calls"]["tickets_given"] == 0
+    assert summary["made_up_ids_in_the_database"] == []
+    assert round_two["parallel_guesses"]["verified_wrong_guesses"] <= 5
+    assert round_two["turn_flood"]["refused_429"] >= 10
+    assert round_two["turn_flood"]["retry_after"] == ["60"]
+    assert round_two["speech_flood"]["every_turn_answered"]
 
 
 # -- a hanging action server ------------------------------------------------------------------------
