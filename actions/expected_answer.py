@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any, Dict
 
 NAME = "name"
+FIRST_NAME = "first_name"  # a lone first name is heard against the known first names
 PATIENT_ID = "patient_id"
 PHONE = "phone"
 DATE = "date"
 YES_NO = "yes_no"
-KINDS = (NAME, PATIENT_ID, PHONE, DATE, YES_NO)
+KINDS = (NAME, FIRST_NAME, PATIENT_ID, PHONE, DATE, YES_NO)
 
 
 def expecting(kind: str) -> Dict[str, Any]:

@@ -63,7 +63,7 @@ def from_action_server(messages: List[Dict[str, Any]]):
 
 @pytest.mark.parametrize("response, expected", [
     ("utter_ask_last_name", "name"),
-    ("utter_ask_first_name", "name"),
+    ("utter_ask_first_name", "first_name"),
     ("utter_ask_patient_id", "patient_id"),
     ("utter_ask_phone_number", "phone"),
     ("utter_offer_handoff", "yes_no"),

@@ -13,6 +13,7 @@ prompt, and :mod:`voice_channel.stt.guard`.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -29,6 +30,7 @@ from voice_channel.stt.base import (
     load_model_once,
     logprob_confidence,
 )
+from voice_channel.stt.first_names import MIN_NAME_LOGPROB, known_first_name
 from voice_channel.stt.guard import DEFAULT_THRESHOLDS, GuardThresholds, SegmentStats, judge
 from voice_channel.stt.hints import Prompting, RecognitionHint, postprocess, prompting_for
 
@@ -218,6 +220,11 @@ class WhisperRecognizer(SpeechRecognizer):
         ]
         raw_text = " ".join(s.text.strip() for s in stats).strip()
         verdict = judge(stats, prompt=prompting.initial_prompt, thresholds=self.thresholds)
+        if (verdict.rejected_reason == "low_confidence" and hint is not None
+                and hint.expected == "first_name" and verdict.avg_logprob is not None
+                and verdict.avg_logprob >= MIN_NAME_LOGPROB and known_first_name(raw_text)):
+            # A known first name said alone is heard with little confidence: an answer.
+            verdict = dataclasses.replace(verdict, text=raw_text, rejected_reason=None)
         text, snapped = ("", None)
         if verdict.rejected_reason is None:
             text, snapped = postprocess(verdict.text, hint)
