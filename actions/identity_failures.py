@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, List, Optional, Tuple
 
-from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.clinic_config import SecuritySettings
+from actions.failure_ledger import FailureLedger
 from actions.models import SUBJECT_CALLER, SUBJECT_PATIENT, IdentityFailure
 
 
@@ -112,14 +112,13 @@ class IdentityFailures:
         settings: SecuritySettings,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
-        self._sessions = session_factory
-        self._settings = settings
-        self._clock = clock
+        self._ledger = FailureLedger(session_factory, IdentityFailure,
+                                     settings.identity_lockout, clock)
+        self._limit = settings.identity_max_failures
 
     def count(self, clinic_patient_id: str, caller_key: str) -> FailureCount:
         """Failures of this patient ID and of this caller within the window."""
-        with self._sessions() as session:
-            return self._count(session, clinic_patient_id, caller_key)
+        return self._failure_count(self._ledger.counts(_subjects(clinic_patient_id, caller_key)))
 
     def record(self, clinic_patient_id: str, caller_key: str) -> FailureCount:
         """Count one failed check against both; the counts including it."""
@@ -132,56 +131,21 @@ class IdentityFailures:
         an attempt refused unverified does not lengthen the lockout). Otherwise verify,
         and call :meth:`Attempt.succeeded` when it passes.
         """
-        now = self._now()
-        rows: List[IdentityFailure] = [
-            IdentityFailure(subject_kind=SUBJECT_PATIENT,
-                            subject_key=subject_key(clinic_patient_id), failed_at=now),
-            IdentityFailure(subject_kind=SUBJECT_CALLER,
-                            subject_key=subject_key(caller_key), failed_at=now),
-        ]
-        with self._sessions() as session:
-            with session.begin():
-                session.add_all(rows)
-                session.flush()
-                row_ids = tuple(row.id for row in rows)
-            # Counted after the commit: every attempt committed before this one is seen.
-            count = self._count(session, clinic_patient_id, caller_key)
-        return Attempt(count, row_ids, self)
+        row_ids, counts = self._ledger.record(_subjects(clinic_patient_id, caller_key))
+        return Attempt(self._failure_count(counts), row_ids, self)
 
     def _forget(self, row_ids: Tuple[int, ...]) -> None:
-        with self._sessions() as session, session.begin():
-            session.execute(delete(IdentityFailure).where(IdentityFailure.id.in_(row_ids)))
+        self._ledger.forget(row_ids)
 
     def purge(self) -> int:
         """Delete the failures older than the window; how many rows went."""
-        with self._sessions() as session, session.begin():
-            result = session.execute(
-                delete(IdentityFailure).where(IdentityFailure.failed_at < self._window_start())
-            )
-            return result.rowcount or 0
+        return self._ledger.purge()
 
-    def _count(self, session: Session, clinic_patient_id: str, caller_key: str) -> FailureCount:
-        since = self._window_start()
+    def _failure_count(self, counts: List[int]) -> FailureCount:
+        patient, caller = counts
+        return FailureCount(patient=patient, caller=caller, limit=self._limit)
 
-        def failures(kind: str, value: str) -> int:
-            return session.scalar(
-                select(func.count())
-                .select_from(IdentityFailure)
-                .where(
-                    IdentityFailure.subject_kind == kind,
-                    IdentityFailure.subject_key == subject_key(value),
-                    IdentityFailure.failed_at > since,
-                )
-            )
 
-        return FailureCount(
-            patient=failures(SUBJECT_PATIENT, clinic_patient_id),
-            caller=failures(SUBJECT_CALLER, caller_key),
-            limit=self._settings.identity_max_failures,
-        )
-
-    def _now(self) -> datetime:
-        return self._clock().astimezone(timezone.utc).replace(tzinfo=None)
-
-    def _window_start(self) -> datetime:
-        return self._now() - self._settings.identity_lockout
+def _subjects(clinic_patient_id: str, caller_key: str) -> List[Tuple[str, str]]:
+    return [(SUBJECT_PATIENT, subject_key(clinic_patient_id)),
+            (SUBJECT_CALLER, subject_key(caller_key))]

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
-from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from actions.failure_ledger import FailureLedger
 from actions.identity_failures import subject_key
 from staff_console.models import FAILURE_ADDRESS, FAILURE_USER, StaffLoginFailure
 
@@ -44,61 +44,32 @@ class LoginAttempt:
 class LoginLockout:
     def __init__(self, sessions: "sessionmaker[Session]", limit: int, window: timedelta,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
-        self._sessions = sessions
+        self._ledger = FailureLedger(sessions, StaffLoginFailure, window, clock)
         self._limit = limit
-        self._window = window
-        self._clock = clock
 
     @property
     def window(self) -> timedelta:
-        return self._window
-
-    def _now(self) -> datetime:
-        return self._clock().astimezone(timezone.utc).replace(tzinfo=None)
+        return self._ledger.window
 
     def begin(self, name: str, address: str) -> Optional[LoginAttempt]:
         """Record a login attempt as a failure, then count: None if the window is past
         full (the attempt is refused and its rows taken back), else the attempt."""
-        with self._sessions() as session:
-            with session.begin():
-                row_ids = tuple(row.id for row in self._add(session, name, address))
-            with session.begin():
-                if max(self._counts(session, name, address)) <= self._limit:
-                    return LoginAttempt(name, row_ids)
-                session.execute(delete(StaffLoginFailure).where(StaffLoginFailure.id.in_(row_ids)))
+        row_ids, counts = self._ledger.record(_subjects(name, address))
+        if max(counts) <= self._limit:
+            return LoginAttempt(name, row_ids)
+        self._ledger.forget(row_ids)
         return None
 
     def succeeded(self, attempt: LoginAttempt) -> None:
         """The password was right: the attempt and the name's failures no longer count
         (the address's other failures do)."""
-        with self._sessions() as session, session.begin():
-            session.execute(delete(StaffLoginFailure).where(StaffLoginFailure.id.in_(attempt.row_ids)))
+        self._ledger.forget(attempt.row_ids)
         self.forget_user(attempt.name)
-
-    def _add(self, session: Session, name: str, address: str) -> List[StaffLoginFailure]:
-        now = self._now()
-        rows = [StaffLoginFailure(subject_kind=kind, subject_key=key, failed_at=now)
-                for kind, key in _subjects(name, address)]
-        session.add_all(rows)
-        session.flush()
-        return rows
-
-    def _counts(self, session: Session, name: str, address: str) -> List[int]:
-        since = self._now() - self._window
-        return [session.scalar(select(func.count()).select_from(StaffLoginFailure).where(
-                    StaffLoginFailure.subject_kind == kind, StaffLoginFailure.subject_key == key,
-                    StaffLoginFailure.failed_at > since))
-                for kind, key in _subjects(name, address)]
 
     def forget_user(self, name: str) -> None:
         """After a successful login: the name's failures no longer count (the address's do)."""
-        with self._sessions() as session, session.begin():
-            session.execute(delete(StaffLoginFailure).where(
-                StaffLoginFailure.subject_kind == FAILURE_USER,
-                StaffLoginFailure.subject_key == _key(FAILURE_USER, name)))
+        self._ledger.forget_subject((FAILURE_USER, _key(FAILURE_USER, name)))
 
     def purge(self) -> int:
         """Delete the failures that no longer count."""
-        with self._sessions() as session, session.begin():
-            return session.execute(delete(StaffLoginFailure).where(
-                StaffLoginFailure.failed_at <= self._now() - self._window)).rowcount or 0
+        return self._ledger.purge()
