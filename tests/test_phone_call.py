@@ -294,10 +294,11 @@ async def test_a_short_backchannel_does_not_cut_the_bot(whisper, espeak):
 
 # -- silence, keypad, transfer ----------------------------------------------------------------
 
-async def test_silence_reprompts_twice_then_says_goodbye_and_ends(whisper, espeak):
-    dialogue = ScriptedDialogue()
+async def silent_call_until_it_ends(whisper, espeak, settings: PhoneCallSettings):
+    """A call whose caller says nothing, run (10× faster than real time) until the call
+    itself ends: the call and its line."""
     clock = FastClock(10)
-    call = PhoneCall(whisper, espeak, dialogue, fast(silence_timeout=3.0), clock=clock)
+    call = PhoneCall(whisper, espeak, ScriptedDialogue(), settings, clock=clock)
     line = Line(clock)
 
     async def script(line: Line) -> None:
@@ -306,6 +307,11 @@ async def test_silence_reprompts_twice_then_says_goodbye_and_ends(whisper, espea
             await asyncio.sleep(0.02)
 
     await run_call(call, line, script, timeout=30)
+    return call, line
+
+
+async def test_silence_reprompts_twice_then_says_goodbye_and_ends(whisper, espeak):
+    call, line = await silent_call_until_it_ends(whisper, espeak, fast(silence_timeout=3.0))
     assert line.bot_texts() == ["Bonjour.", PROMPTS.still_there, PROMPTS.still_there,
                                 PROMPTS.silence_goodbye]
     assert call.end_reason == "silence" and call.reprompts == 2
@@ -316,17 +322,7 @@ async def test_a_call_ends_with_a_goodbye_at_its_maximum_length(whisper, espeak,
     """A forgotten or scripted call cannot hold a line for hours: at max_call_seconds
     the caller hears the goodbye, then the line is freed."""
     caplog.set_level(logging.INFO, "voice_channel")
-    dialogue = ScriptedDialogue()
-    clock = FastClock(10)
-    call = PhoneCall(whisper, espeak, dialogue, fast(max_call_seconds=20.0), clock=clock)
-    line = Line(clock)
-
-    async def script(line: Line) -> None:
-        line.start()
-        while not call.ended:
-            await asyncio.sleep(0.02)
-
-    await run_call(call, line, script, timeout=30)
+    call, line = await silent_call_until_it_ends(whisper, espeak, fast(max_call_seconds=20.0))
     assert line.bot_texts() == ["Bonjour.", PROMPTS.too_long]
     assert call.end_reason == "too_long"
     assert len(line.events("mark")) == 2  # the goodbye was played before the end

@@ -58,16 +58,16 @@ _QUESTIONS = {
     "patient_id": "Quel est votre numéro de dossier patient ?",
     "yes_no": "Vous confirmez ?",
     "name": "Quel est votre nom et votre prénom ?",
-    "first_name": "Et votre prénom ?",
+    # A lone first name: a list of first names, as if Whisper had just heard some, is
+    # the prompt even when the bot's question is known. None of the names of the test
+    # (tests/test_stt_engines.py::test_a_lone_first_name_is_an_answer) is in it.
+    # Measured on those 20 in MBROLA fr1 / fr4, with voice_channel.stt.first_names:
+    # 19 / 17 heard right, against 11 / 11 with the question as the prompt and no snapping.
+    "first_name": ("Prénoms : Martine, Alain, Françoise, Patrick, Nadia, Karim, Hélène, "
+                   "Bernard, Chantal, Mohamed."),
     "free": None,
 }
-# A lone first name: the prompt is a list of first names, as if Whisper had just heard
-# some, instead of the question. None of the names of the test
-# (tests/test_stt_engines.py::test_a_lone_first_name_is_an_answer) is in it. Measured on
-# those 20 in MBROLA fr1 / fr4, with voice_channel.stt.first_names: 19 / 17 heard right,
-# against 11 / 11 with the question as the prompt and no snapping.
-FIRST_NAMES_PROMPT = ("Prénoms : Martine, Alain, Françoise, Patrick, Nadia, Karim, Hélène, "
-                      "Bernard, Chantal, Mohamed.")
+_PROMPT_OVER_QUESTION = ("first_name",)  # kinds whose own prompt replaces the question
 # Words to favour. Not "oui non" for yes/no: it leaks into the text ("oui ou non").
 _HOTWORDS = {
     "date": "lundi mardi mercredi jeudi vendredi samedi matin après-midi",
@@ -89,9 +89,9 @@ def prompting_for(hint: Optional[RecognitionHint]) -> Prompting:
     """Whisper's ``initial_prompt``/``hotwords`` for the expected answer."""
     if hint is None:
         hint = RecognitionHint()
-    question = hint.question or _QUESTIONS[hint.expected]
-    if hint.expected == "first_name":
-        question = FIRST_NAMES_PROMPT
+    question = _QUESTIONS[hint.expected]
+    if hint.expected not in _PROMPT_OVER_QUESTION:
+        question = hint.question or question
     hotwords = " ".join(w for w in ((_HOTWORDS[hint.expected] or ""),) + hint.vocabulary if w)
     return Prompting(initial_prompt=question or None, hotwords=hotwords or None)
 
