@@ -61,7 +61,7 @@ from voice_channel.web_client import PAGE, web_file_response
 logger = logging.getLogger(__name__)
 
 WEB_PREFIX = "web:"  # this channel's conversation ids; the phone's are "phone:…"
-TURN_RETRY_AFTER_S = 60  # the per-address window
+TURN_WINDOW_S = 60  # http_turns_per_minute is counted over this window (its Retry-After)
 BUSY_RETRY_AFTER_S = 3  # about one recognition
 
 
@@ -76,7 +76,7 @@ class VoiceInput(RestInput):
         self._turn_lock = threading.Lock()
         self.tickets = StreamTickets.from_environment(self.settings.secret)
         self.lines = PhoneLines(self.settings.max_calls, self.settings.max_calls_per_address)
-        self.turn_rate = AddressRate(self.settings.http_turns_per_minute, 60.0)
+        self.turn_rate = AddressRate(self.settings.http_turns_per_minute, TURN_WINDOW_S)
 
     @classmethod
     def name(cls) -> Text:
@@ -151,7 +151,7 @@ class VoiceInput(RestInput):
             if not self.turn_rate.allow(_client_address(request)):
                 logger.warning("voice turn refused: too many from one address")
                 return _retry_later(429, "too many turns from this address; try again in "
-                                         "a minute", TURN_RETRY_AFTER_S)
+                                         "a minute", TURN_WINDOW_S)
             return None
 
         @blueprint.route("/webhook", methods=["POST"], stream=True)
