@@ -220,7 +220,9 @@ async def booking_call(url: str, run: int, index: int, audio: Dict[str, np.ndarr
                 outcome = "ok" if GREETING.search(greeting.text) else "unexpected"
             except BotSilent as silent:
                 greeting, outcome = silent.reply, "unanswered"  # type: ignore[attr-defined]
-            result.turns.append(TurnOutcome("greeting", "greeting", outcome, None,
+            waited = (None if greeting.started_at is None or call.started_at is None
+                      else round((greeting.started_at - call.started_at) * 1000, 1))
+            result.turns.append(TurnOutcome("greeting", "greeting", outcome, waited,
                                            list(greeting.texts), [],
                                            round(greeting.audio_seconds, 2)))
             plan = booking_steps(patient_id, phone)
@@ -422,7 +424,42 @@ def latency_summary(values_ms: Sequence[float], unanswered: int = 0) -> Dict[str
             "max_ms": rounded(ordered[-1])}
 
 
+# The voice channel's stage log (voice_channel/call/metrics.py), one line per turn.
+STAGE_LINE = re.compile(r"call \S+: (?:greeting|turn \d+) \((?P<kind>\w+)\) stages ms: "
+                        r"(?P<stages>[^;]*); speculation (?P<speculation>\w+); "
+                        r"voice-to-voice (?P<total>\d+)")
+
+
+def stage_summary(log_path: Path, offset: int = 0) -> Dict[str, Any]:
+    """Per kind of turn (greeting, speech, keypad): p50 and p95 of each stage and of the
+    voice-to-voice, as the server logged them (from ``offset`` in its log), and how often
+    the speculative recognition was kept."""
+    with open(log_path, "rb") as log:
+        log.seek(offset)
+        text = log.read().decode("utf-8", "replace")
+    by_kind: Dict[str, Dict[str, List[float]]] = {}
+    speculation: Dict[str, Dict[str, int]] = {}
+    for match in STAGE_LINE.finditer(text):
+        values = by_kind.setdefault(match["kind"], {})
+        for part in filter(None, (p.strip() for p in match["stages"].split(","))):
+            stage, ms = part.rsplit(" ", 1)
+            values.setdefault(stage, []).append(float(ms))
+        values.setdefault("voice_to_voice", []).append(float(match["total"]))
+        counts = speculation.setdefault(match["kind"], {})
+        counts[match["speculation"]] = counts.get(match["speculation"], 0) + 1
+    report: Dict[str, Any] = {}
+    for kind, values in by_kind.items():
+        report[kind] = {
+            "turns": len(values["voice_to_voice"]),
+            "p50_ms": {stage: round(percentile(sorted(v), 50), 1) for stage, v in values.items()},
+            "p95_ms": {stage: round(percentile(sorted(v), 95), 1) for stage, v in values.items()},
+            "speculation": speculation[kind],
+        }
+    return report
+
+
 def summarize(calls: Sequence[CallResult], latency_only: bool) -> Dict[str, Any]:
+    greetings = [c.turns[0] for c in calls if c.turns and c.turns[0].kind == "greeting"]
     turns = [t for c in calls for t in c.turns if t.kind != "greeting"]
     speech = [t for t in turns if t.kind == "speech"]
     keys = [t for t in turns if t.kind == "dtmf"]
@@ -435,6 +472,9 @@ def summarize(calls: Sequence[CallResult], latency_only: bool) -> Dict[str, Any]
                                           sum(t.latency_ms is None for t in speech)),
         "keypad_to_voice": latency_summary([t.latency_ms for t in keys if t.latency_ms is not None],
                                            sum(t.latency_ms is None for t in keys)),
+        # stream start → first greeting frame received
+        "greeting": latency_summary([t.latency_ms for t in greetings if t.latency_ms is not None],
+                                    sum(t.latency_ms is None for t in greetings)),
         "turns": len(turns),
         "turn_outcomes": outcomes,
         "turn_success": None if latency_only else (
@@ -478,6 +518,7 @@ def run_mode(mode: str, args: argparse.Namespace, audio: Dict[str, np.ndarray]) 
                     raise SystemExit(f"{STREAM_PATH} is not served by this Rasa server yet")
                 stack.register_patients(registrations(args.callers, args.repeats))
                 pids = stack.process_tree()
+                log_from = stack.log_path.stat().st_size  # the stage lines of each run
             run = 0
             for n in args.callers:
                 for repeat in range(args.repeats):
@@ -497,10 +538,16 @@ def run_mode(mode: str, args: argparse.Namespace, audio: Dict[str, np.ndarray]) 
                                 rows = booked_rows(stack.env["DATABASE_URL"], call.patient_id)
                                 call.booked = any(status == "booked" for _, status in rows)
                     summary = summarize(calls, latency_only)
+                    if stack is not None:
+                        summary["stages"] = stage_summary(stack.log_path, log_from)
+                        log_from = stack.log_path.stat().st_size
                     report["runs"].append({"callers": n, "repeat": repeat + 1, **summary,
                                            "cpu": cpu,
                                            "calls": [asdict(c) for c in calls]})
                     v2v = summary["voice_to_voice"]
+                    print(f"    greeting p50 {summary['greeting'].get('p50_ms')} ms; stages "
+                          f"{summary.get('stages', {}).get('speech', {}).get('p50_ms')}",
+                          flush=True)
                     print(f"    voice-to-voice p50 {v2v.get('p50_ms')} ms, p95 {v2v.get('p95_ms')} ms"
                           f", turn success {summary['turn_success']}, bookings "
                           f"{summary['bookings_in_db']}/{n}, stack CPU {cpu.get('stack_cpu_s')} s",

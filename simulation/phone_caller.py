@@ -221,6 +221,7 @@ class SimulatedCaller:
         self.echoed_marks: List[Tuple[str, float]] = []  # (name, loop time echoed)
         self.frames_sent = 0
         self.late_frames = 0  # frames sent more than one frame after their deadline
+        self.started_at: Optional[float] = None  # loop time the ``start`` message was sent
         self.max_send_lag = 0.0
         self.dropped_seconds = 0.0
         self._loop = asyncio.get_running_loop()
@@ -321,6 +322,7 @@ class SimulatedCaller:
                                 "channels": fmt.channels},
             },
         })
+        self.started_at = self._loop.time()
         self._tasks = [asyncio.create_task(self._send_media(), name="caller-media"),
                        asyncio.create_task(self._receive(), name="caller-receive"),
                        asyncio.create_task(self._echo_marks(), name="caller-marks")]

@@ -243,6 +243,18 @@ async def test_greeting_and_a_spoken_turn_in_real_time(whisper, espeak, caplog):
     assert call.end_reason == "client_gone"
     assert "voice-to-voice" in caplog.text and "+3361234" not in caplog.text
     assert "rendez-vous" not in caplog.text  # no transcript in the logs
+    # the stage log: one line per turn, each stage in ms, adding up to the voice-to-voice
+    stages = turn.stage_ms()
+    assert list(stages) == ["end_of_turn", "recognition", "rasa", "first_tts_frame",
+                            "first_frame_sent"]
+    assert abs(sum(stages.values()) - turn.voice_to_voice * 1000) <= 5
+    greeting = call.metrics.greeting
+    assert list(greeting.stage_ms()) == ["rasa", "first_tts_frame", "first_frame_sent"]
+    lines = [r.getMessage() for r in caplog.records if "stages ms" in r.getMessage()]
+    assert len(lines) == 2
+    assert lines[0].startswith("call CA1: greeting (greeting) stages ms: rasa ")
+    assert lines[1].startswith("call CA1: turn 1 (speech) stages ms: end_of_turn ")
+    assert "speculation kept" in lines[1]
 
 
 async def test_barge_in_clears_and_the_interruption_is_handled(whisper, espeak):

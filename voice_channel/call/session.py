@@ -53,7 +53,8 @@ class CallSession:
         self.recognition = create_recognition(
             recognizer, settings.recognition_mode, on_partial=self._on_partial,
             speculative=settings.speculative, queue=recognition_queue)
-        self.voice = BotVoice(synthesizer, output, send_event, lifetime)
+        self.voice = BotVoice(synthesizer, output, send_event, lifetime,
+                              on_queued=lambda: metrics.on_synthesized(clock.now()))
         self.listener = Listener(
             create_vad(settings.vad, settings.vad_threshold), settings.turn_settings(),
             self.recognition, settings.preroll_ms, now=clock.now,
@@ -68,7 +69,7 @@ class CallSession:
             self.conversation, settings, voice=self.voice, listener=self.listener,
             keypad=self.keypad, silence=self.silence, metrics=metrics, lifetime=lifetime,
             send_event=send_event, transfer=transfer,
-            fallback_transfer_number=fallback_transfer_number, prompts=prompts)
+            fallback_transfer_number=fallback_transfer_number, prompts=prompts, now=clock.now)
         self.clock = clock
 
     def start(self) -> None:
@@ -78,6 +79,7 @@ class CallSession:
         if self.settings.new_session:
             self.worker.put(CallInput("session"))
         if self.settings.greeting:
+            self.metrics.call_started(self.clock.now())
             self.worker.put(CallInput("text", self.settings.greeting))
 
     async def hear(self, pcm) -> None:
@@ -123,12 +125,17 @@ class CallSession:
         elif isinstance(event, EndOfTurn):
             timing = TurnTiming("speech", audio_seconds=event.duration_ms / 1000.0)
             transcript, speech_end = self.listener.finish()
+            timing.mark("spoken", speech_end)
+            timing.mark("end_of_turn", self.clock.now())
             self.worker.put(CallInput("speech", transcript=transcript, timing=timing,
                                       speech_end=speech_end))
 
     def _keypad_entry(self, digits: str) -> None:
-        self.worker.put(CallInput("text", digits, timing=TurnTiming("keypad"),
-                                  speech_end=self.clock.now()))
+        now = self.clock.now()
+        timing = TurnTiming("keypad")
+        timing.mark("spoken", now)
+        timing.mark("end_of_turn", now)
+        self.worker.put(CallInput("text", digits, timing=timing, speech_end=now))
 
     def _busy(self) -> bool:
         """Not a silence: the caller speaking or typing, an input waiting, a request in flight."""

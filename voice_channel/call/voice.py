@@ -35,8 +35,9 @@ class Output(Protocol):
 
 class BotVoice:
     def __init__(self, synthesizer: SpeechSynthesizer, output: Output, send_event: SendEvent,
-                 lifetime: CallLifetime) -> None:
+                 lifetime: CallLifetime, on_queued: Callable[[], None] = lambda: None) -> None:
         self.synthesizer = synthesizer
+        self.on_queued = on_queued  # an answer is synthesized and queued (the stage log)
         self.output = output
         self.send_event = send_event
         self.lifetime = lifetime
@@ -65,6 +66,7 @@ class BotVoice:
                 raise CallEnded()
             samples = speech.samples()
             name = self.output.enqueue(samples, speech.sample_rate)
+            self.on_queued()
             self._replies[name] = (text, round(len(samples) / speech.sample_rate, 2))
         await self.output.drain()
 

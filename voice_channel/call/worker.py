@@ -56,8 +56,10 @@ class DialogueWorker:
                  voice: BotVoice, listener: Listener, keypad: KeypadEntry, silence: SilenceWatch,
                  metrics: CallMetrics, lifetime: CallLifetime, send_event: SendEvent,
                  transfer: Transfer, fallback_transfer_number: Optional[str],
-                 prompts: VoicePrompts = DEFAULT_PROMPTS) -> None:
+                 prompts: VoicePrompts = DEFAULT_PROMPTS,
+                 now: Callable[[], float] = time.monotonic) -> None:
         self.conversation = conversation
+        self.now = now  # the call's clock, for the stage log
         self.prompts = prompts
         self.settings = settings
         self.voice = voice
@@ -169,7 +171,10 @@ class DialogueWorker:
             return
         if timing is not None:
             timing.dialogue_seconds = time.perf_counter() - began
+            timing.mark("rasa", self.now())
             self.metrics.record(timing, item.speech_end)
+        elif self.metrics.greeting is not None:
+            self.metrics.greeting.mark("rasa", self.now())
         self._hint_from(messages)
         reply = reply_to(messages, caller_turn=timing is not None,
                          nothing_to_say=self.prompts.nothing_to_say)
@@ -204,6 +209,7 @@ class DialogueWorker:
             await self.voice.speak([self.prompts.recognition_busy])
             return None
         timing.recognition_seconds = time.perf_counter() - began
+        timing.mark("recognition", self.now())
         timing.speculation_used = self.listener.recognition.speculation_used
         timing.accepted = transcript.accepted
         text = usable_text(transcript)
