@@ -52,13 +52,17 @@ from bench.voice_http_stack import (  # noqa: E402
     ConversationSetup, StackClient, measure_http, registrations, warm_up,
 )
 from bench.voice_http_summary import (  # noqa: E402
-    INTENT_SHARE_TARGET, REPLY_READY_TARGET_MS, summarize_http, summarize_steps,
+    INTENT_SHARE_TARGET, REPLY_READY_TARGET_MS, summarize_by_hint, summarize_http,
+    summarize_steps,
 )
 from bench.voice_http_utterances import (  # noqa: E402
     LEAD_SILENCE_S, TAIL_SILENCE_S, UTTERANCES, load_recordings, synthesize, training_overlap,
 )
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "voice_http.json"
+# The callers' voice of the tests (MBROLA fr1, male) and a second one (fr4, female):
+# what is heard is measured in both.
+DEFAULT_VOICES = ("mb-fr1", "mb-fr4")
 # Every turn of the bench comes from one address (127.0.0.1), as from one web page, at
 # the pace of a machine: far past the channel's http_turns_per_minute (20, a person's
 # pace), and each "yes" to a read-back books, past clinic.yml's
@@ -155,6 +159,14 @@ def print_report(report: Dict[str, Any]) -> None:
           f"a wrong intent")
     for text, transcript, predicted in http["intent_misses"]:
         print(f"  miss: {text!r} heard {transcript!r} -> {predicted}")
+    print(f"\n{'voice':<8} {'hint':<12} {'turns':>5} {'WER':>6} {'intent':>7} {'cut':>4}")
+    for voice, summary in report.get("per_voice", {}).items():
+        for hint, row in summary["by_hint"].items():
+            intent = "-" if row["intent_share"] is None else f"{row['intent_share']:.0%}"
+            print(f"{voice:<8} {hint:<12} {row['turns']:>5} {row['wer_mean']:>6.3f} "
+                  f"{intent:>7} {len(row['cut']):>4}")
+        print(f"{voice:<8} {'(all)':<12} {summary['turns']:>5} "
+              f"{summary['wer_mean_transcript']:>6.3f} {summary['intent_share']:>7.0%}")
     steps = report.get("recognition_steps")
     if steps:
         print(f"\n{'recognition (in process)':<26} {'WER':>6} {'intent':>7} {'in form':>8} "
@@ -187,6 +199,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--recordings", type=Path,
                         help="a folder of real recordings with a manifest.json (see "
                              "load_recordings)")
+    parser.add_argument("--voices", default=",".join(DEFAULT_VOICES),
+                        help="espeak-ng voices the utterances are said in, comma-separated "
+                             f"(default {','.join(DEFAULT_VOICES)}: MBROLA fr1 and fr4)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="result JSON path")
     args = parser.parse_args(argv)
     if shutil.which("espeak-ng") is None:
@@ -197,14 +212,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     utterances = UTTERANCES + (load_recordings(args.recordings) if args.recordings else ())
     recordings = (sum(1 for u in utterances if u.source == "recording")
                   if args.recordings else 0)
-    spoken = synthesize(utterances)
+    voices = [v.strip() for v in args.voices.split(",") if v.strip()]
+    from simulation.synthetic_audio import require_caller_voice
+
+    for voice in voices:
+        if voice.startswith("mb-"):
+            require_caller_voice(voice)
+    spoken_by_voice = {voice: synthesize(utterances, voice) for voice in voices}
+    spoken = spoken_by_voice[voices[0]]
     report: Dict[str, Any] = {
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "method": {
             "endpoint": "POST /webhooks/voice/audio (multipart WAV, 16 kHz mono 16-bit)",
-            "speech": f"espeak-ng, voice and rate of simulation/synthetic_audio.py, "
-                      f"{LEAD_SILENCE_S} s of silence before and {TAIL_SILENCE_S} s after",
+            "speech": f"espeak-ng voices {', '.join(voices)} at the rate of "
+                      f"simulation/synthetic_audio.py, {LEAD_SILENCE_S} s of silence before "
+                      f"and {TAIL_SILENCE_S} s after; the in-process recognition steps on "
+                      f"the first voice",
             "conversation": "each turn in a new conversation, first brought by typed turns "
                             "(REST channel) to the question it answers, so the channel "
                             "builds its slot-aware hint from the tracker as in a call",
@@ -238,15 +262,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             client = StackClient(stack.rasa_url, stack.api_token)
             warm_up(client, spoken)
             phases.done("warm-up")
-            rows, hints = measure_http(client, spoken, args.repeats,
-                                       ConversationSetup(client, clinic_config()))
-            phases.done("http turns")
+            setup = ConversationSetup(client, clinic_config())
+            rows, hints = [], {}
+            for voice in voices:
+                voice_rows, voice_hints = measure_http(client, spoken_by_voice[voice],
+                                                       args.repeats, setup)
+                for row in voice_rows:
+                    row["voice"] = voice
+                rows += voice_rows
+                if voice == voices[0]:
+                    hints = voice_hints
+                phases.done(f"http turns ({voice})")
             steps = None
             if not args.skip_ablation:
                 steps = measure_recognition_steps(client, spoken, hints, vad_runs=args.repeats)
                 phases.done("recognition steps")
     vad_ms = [v for r in (steps or {}).get("rows", []) for v in r["vad_ms"]]
     report["summary"] = summarize_http(rows, vad_ms)
+    report["per_voice"] = {
+        voice: {**{k: v for k, v in summarize_http([r for r in rows if r["voice"] == voice],
+                                                   ()).items() if k != "stages_ms"},
+                "by_hint": summarize_by_hint([r for r in rows if r["voice"] == voice])}
+        for voice in voices}
     if steps:
         report["recognition_steps"] = summarize_steps(steps, rows)
         report["recognition_steps_detail"] = steps

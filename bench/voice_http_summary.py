@@ -64,6 +64,33 @@ def summarize_http(rows: Sequence[Dict[str, Any]], vad_ms: Sequence[float]) -> D
     }
 
 
+def summarize_by_hint(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """Per hint the channel used (what the bot had just asked): turns, mean WER of the
+    transcript, spoken intent share, and sentences whose transcript lost their first or
+    last word (a hint that cuts)."""
+    by_hint: Dict[str, List[Dict[str, Any]]] = {}
+    for row in rows:
+        by_hint.setdefault(row["hint"]["expected"], []).append(row)
+    report = {}
+    for hint, hinted in sorted(by_hint.items()):
+        scored = [r["intent_ok"] for r in hinted if r["intent_ok"] is not None]
+        report[hint] = {
+            "turns": len(hinted),
+            "wer_mean": round(statistics.fmean(r["wer"] for r in hinted), 3),
+            "intent_share": share(scored),
+            "cut": sorted({(r["text"], r["transcript"]) for r in hinted if cut_short(r)}),
+        }
+    return report
+
+
+def cut_short(row: Dict[str, Any]) -> bool:
+    """The transcript lost the said sentence's first or last word."""
+    from bench.speech_scoring import wer_words
+
+    said, heard = wer_words(row["text"]), wer_words(row["transcript"] or "")
+    return bool(said) and (not heard or said[0] not in heard or said[-1] not in heard)
+
+
 def summarize_steps(steps: Dict[str, Any], http_rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     """Per recognition config: WER, intent share, STT time; and the channel's snapping."""
     rows = steps["rows"]

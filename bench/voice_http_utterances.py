@@ -126,17 +126,19 @@ class SpokenUtterance:
         return len(self.samples) / SAMPLE_RATE
 
 
-def synthesize(utterances: Sequence[Utterance]) -> List[SpokenUtterance]:
-    """espeak-ng speech (the tests' best French voice and rate) with silence around it,
-    as a 16 kHz WAV; recordings are uploaded as they are."""
-    from simulation.synthetic_audio import speech_16k
+def synthesize(utterances: Sequence[Utterance],
+               voice: Optional[str] = None) -> List[SpokenUtterance]:
+    """espeak-ng speech in ``voice`` (default: the tests' best French voice and rate)
+    with silence around it, as a 16 kHz WAV; recordings are uploaded as they are."""
+    from simulation.synthetic_audio import BEST_VOICE, speech_16k
 
     spoken = []
     for utterance in utterances:
         if utterance.audio_file is not None:
             wav = utterance.audio_file.read_bytes()
         else:
-            wav = encode_wav(speech_16k(utterance.text, lead_silence=LEAD_SILENCE_S,
+            wav = encode_wav(speech_16k(utterance.text, voice or BEST_VOICE,
+                                        lead_silence=LEAD_SILENCE_S,
                                         tail_silence=TAIL_SILENCE_S), SAMPLE_RATE)
         spoken.append(SpokenUtterance(utterance, wav, decode_audio(wav).samples))
     return spoken

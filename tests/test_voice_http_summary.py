@@ -1,0 +1,29 @@
+"""bench/voice_http_summary.py: the per-hint figures of the voice bench, and what counts
+as a sentence cut by a hint."""
+from __future__ import annotations
+
+from bench.voice_http_summary import cut_short, summarize_by_hint
+
+
+def row(text, transcript, hint="free", intent_ok=True, wer=0.0):
+    return {"text": text, "transcript": transcript, "hint": {"expected": hint},
+            "intent_ok": intent_ok, "wer": wer}
+
+
+def test_a_transcript_that_lost_its_first_or_last_word_is_cut():
+    assert cut_short(row("je souhaite annuler mon rendez-vous de demain", "de demain."))
+    assert cut_short(row("au revoir et bonne journée", "au revoir"))
+    assert cut_short(row("oui", ""))
+    assert not cut_short(row("au revoir et bonne journée", "Au revoir, et bonne journée !"))
+    assert not cut_short(row("mardi à dix heures", "mardi à 10 h"))
+
+
+def test_figures_per_hint():
+    summary = summarize_by_hint([
+        row("oui", "oui", "yes_no", True, 0.0),
+        row("non merci", "non", "yes_no", False, 0.5),
+        row("je voudrais annuler mon rendez-vous", "je voudrais annuler mon rendez-vous"),
+    ])
+    assert summary["yes_no"] == {"turns": 2, "wer_mean": 0.25, "intent_share": 0.5,
+                                 "cut": [("non merci", "non")]}
+    assert summary["free"]["cut"] == [] and summary["free"]["intent_share"] == 1.0
