@@ -309,6 +309,7 @@ async def test_the_ticket_route_refuses_a_burst_from_one_address(asgi):
     assert [a.status_code for a in answers] == [200] * 6 + [429]
     assert answers[0].json()["ticket"].startswith("v1.") and answers[0].json()["callSid"]
     assert "try again in a minute" in answers[-1].json()["error"]
+    assert answers[-1].headers["retry-after"] == "60"
 
 
 @pytest.mark.asyncio

@@ -48,7 +48,7 @@ from voice_channel.speech_engines import SpeechEngines
 from voice_channel.speech_turn import SpeechTurn
 from voice_channel.dialogue.deadline import ask_within, reception_phone
 from voice_channel.http_requests import (
-    BodyTooLarge, bearer_token, error, read_body, read_text_turn, token_matches,
+    BodyTooLarge, bearer_token, error, read_body, read_text_turn, retry_later, token_matches,
 )
 from voice_channel.telephony.incoming_call import TwilioLineSettings
 from voice_channel.listening.recognition_queue import RecognitionBusy
@@ -150,7 +150,7 @@ class VoiceInput(RestInput):
                 return error(401, "missing or wrong token")
             if not self.turn_rate.allow(_client_address(request)):
                 logger.warning("voice turn refused: too many from one address")
-                return _retry_later(429, "too many turns from this address; try again in "
+                return retry_later(429, "too many turns from this address; try again in "
                                          "a minute", TURN_WINDOW_S)
             return None
 
@@ -200,7 +200,7 @@ class VoiceInput(RestInput):
                 return error(415, f"audio could not be decoded: {problem}")
             except RecognitionBusy:
                 logger.warning("spoken turn refused: every recognition slot is taken")
-                return _retry_later(503, "speech recognition is busy with calls; try again "
+                return retry_later(503, "speech recognition is busy with calls; try again "
                                          "in a few seconds", BUSY_RETRY_AFTER_S)
             return response.json(result.as_json(sender))
 
@@ -236,12 +236,6 @@ class VoiceInput(RestInput):
             fallback_transfer_number=reception_phone,
         )
         return blueprint
-
-
-def _retry_later(status: int, reason: str, seconds: int) -> HTTPResponse:
-    answer = error(status, reason)
-    answer.headers["Retry-After"] = str(seconds)
-    return answer
 
 
 def _client_address(request: Request) -> str:

@@ -73,6 +73,13 @@ def error(status: int, reason: str) -> HTTPResponse:
     return response.json({"error": reason}, status=status)
 
 
+def retry_later(status: int, reason: str, seconds: int) -> HTTPResponse:
+    """A refusal the client may retry (429, 503), with when in ``Retry-After``."""
+    answer = error(status, reason)
+    answer.headers["Retry-After"] = str(seconds)
+    return answer
+
+
 def json_object(body: bytes) -> Optional[Dict[str, Any]]:
     try:
         value = json.loads(body.decode("utf-8"))

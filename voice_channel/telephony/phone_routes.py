@@ -37,6 +37,7 @@ from sanic.response import HTTPResponse
 
 from spoken_french.numbers import mask_phone, normalize_phone
 from voice_channel.dialogue.rasa import AskRasa, RasaDialogue
+from voice_channel.http_requests import retry_later
 from voice_channel.speech_engines import SpeechEngines
 from voice_channel.rate_limit import AddressRate
 from voice_channel.telephony.admission import Admission
@@ -54,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 TICKET_PATH = "/stream/ticket"
 TICKETS_PER_MINUTE = 6  # a patient who redials after a cut, not a script holding every line
+TICKET_WINDOW_S = 60  # TICKETS_PER_MINUTE is counted over this window (its Retry-After)
 
 
 def twilio_transfer(account_sid: Optional[str], auth_token: Optional[str]):
@@ -122,7 +124,7 @@ def add_phone_routes(
     (open unless the channel has a token); ``ticket_rate`` limits the tickets one client
     address may take (429 past it).
     """
-    ticket_rate = ticket_rate or AddressRate(TICKETS_PER_MINUTE, 60.0)
+    ticket_rate = ticket_rate or AddressRate(TICKETS_PER_MINUTE, float(TICKET_WINDOW_S))
     add_incoming_call_route(blueprint, lambda: twilio, tickets=tickets, lines=lines)
     transfer = twilio_transfer(account_sid, twilio.auth_token)
 
@@ -132,8 +134,8 @@ def add_phone_routes(
             return response.json({"error": "missing or wrong token"}, status=401)
         if not ticket_rate.allow(request.remote_addr or request.ip or ""):
             logger.warning("call ticket refused: too many from one address")
-            return response.json({"error": "too many calls from this address; "
-                                           "try again in a minute"}, status=429)
+            return retry_later(429, "too many calls from this address; try again in a "
+                                    "minute", TICKET_WINDOW_S)
         call_sid = "WB" + secrets.token_hex(16)
         return response.json({"callSid": call_sid, "ticket": tickets.issue(call_sid)})
 
