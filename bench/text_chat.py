@@ -2,11 +2,15 @@
 and how it holds a typed conversation, on the real stack.
 
 Usage: ``python bench/text_chat.py [--out bench/results/text_chat.json] [--rounds 3]``
-starts the stack (``simulation.stack.running_stack``, SQLite, a fresh database), then:
+(``--model PATH``: the held-out sets only, parsed by that model loaded in process, for
+before/after figures) starts the stack (``simulation.stack.running_stack``, SQLite, a fresh database), then:
 
-* **understanding**: every phrase of ``bench/data/heldout_phrases.yml`` (written for this
-  bench, never in ``data/nlu/``: the bench refuses to run if one is) goes through Rasa's
-  ``/model/parse``; each is *right*, *unsure* (``nlu_fallback``: the caller is asked to
+* **understanding**: every phrase of the two held-out sets goes through Rasa's
+  ``/model/parse``: ``bench/data/heldout_phrases.yml`` (written for this bench: it
+  catches regressions) and ``bench/data/public_heldout.yml`` (taken from public corpora,
+  never written nor tuned on here: it measures quality; sources and licences in
+  ``bench/data/SOURCES.md``). Neither is in ``data/nlu/``: the bench refuses to run if
+  one is. Each phrase is *right*, *unsure* (``nlu_fallback``: the caller is asked to
   rephrase) or *wrong* (another intent: the bot would act on it);
 * **conversations**: the scripted conversations of :data:`CONVERSATIONS` (those of issue
   #13: « autre chose ? » → « oui », a date too far ahead said again and again, an overseas
@@ -45,6 +49,10 @@ if str(ROOT) not in sys.path:
 from bench.duckling import percentile  # noqa: E402
 
 HELDOUT = ROOT / "bench" / "data" / "heldout_phrases.yml"
+# Phrases from public corpora, never written nor tuned on by this project (sources and
+# licences: bench/data/SOURCES.md). The measure of quality; ours catch regressions.
+PUBLIC_HELDOUT = ROOT / "bench" / "data" / "public_heldout.yml"
+HELDOUT_SETS = {"own": HELDOUT, "public": PUBLIC_HELDOUT}
 ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)|\[([^\]]+)\]\{[^}]+\}")
 # Book, move and cancel; the rest is what a conversation is made of.
 APPOINTMENT_INTENTS = {"book_appointment", "reschedule_appointment", "cancel_appointment"}
@@ -100,7 +108,8 @@ def understanding(parse: Callable[[str], Dict[str, Any]],
         for name in intents:
             total.update(per_intent[name])
         n = sum(total.values())
-        return {"phrases": n, **{k: round(total[k] / n, 3) for k in ("right", "unsure", "wrong")}}
+        return {"phrases": n, **{k: round(total[k] / n, 3) if n else None
+                                 for k in ("right", "unsure", "wrong")}}
 
     return {
         "overall": share(per_intent),
@@ -241,8 +250,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "text_chat.json")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--model", type=Path,
+                        help="score the held-out sets only, with this model loaded in "
+                             "process (e.g. the model of an earlier commit, for before/after)")
     args = parser.parse_args(argv)
-    phrases = heldout_phrases(training=training_phrases())
+    training = training_phrases()
+    sets = {name: heldout_phrases(path, training) for name, path in HELDOUT_SETS.items()
+            if path.is_file()}
+    if args.model is not None:
+        report = {"date": datetime.now().isoformat(timespec="seconds"),
+                  "model": str(args.model),
+                  **understanding_of_sets(in_process_parser(args.model), sets)}
+        return write_report(report, args.out)
     from simulation.stack import running_stack
 
     with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp), sqlite=True) as stack:
@@ -259,15 +278,43 @@ def main(argv: Sequence[str] | None = None) -> int:
             return reply.json()
 
         report = {"date": datetime.now().isoformat(timespec="seconds"),
-                  "understanding": understanding(parse, phrases),
+                  **understanding_of_sets(parse, sets),
                   "dialogue": run_conversations(say, args.rounds)}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    u, d = report["understanding"], report["dialogue"]
-    print(f"understanding: {u['overall']['right']:.0%} right, {u['overall']['unsure']:.0%} "
-          f"unsure, {u['overall']['wrong']:.0%} wrong; conversations: {d['ended_well']}/"
-          f"{d['conversations']} as they should, {d['silent_turns']} silent turns, turn p50 "
-          f"{d['turn_ms']['p50_ms']} ms, p95 {d['turn_ms']['p95_ms']} ms → {args.out}")
+    return write_report(report, args.out)
+
+
+def understanding_of_sets(parse: Callable[[str], Dict[str, Any]],
+                          sets: Dict[str, Dict[str, List[str]]]) -> Dict[str, Any]:
+    """``understanding`` (our own set) and ``understanding_<name>`` for the others."""
+    return {("understanding" if name == "own" else f"understanding_{name}"):
+            understanding(parse, phrases) for name, phrases in sets.items()}
+
+
+def in_process_parser(model: Path) -> Callable[[str], Dict[str, Any]]:
+    """``/model/parse`` of ``model`` loaded here (intents: no Duckling needed)."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    return lambda text: asyncio.run(agent.parse_message(text))
+
+
+def write_report(report: Dict[str, Any], out: Path) -> int:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    for key, u in report.items():
+        if key.startswith("understanding"):
+            print(f"{key}: {u['overall']['phrases']} phrases, {u['overall']['right']:.1%} right "
+                  f"(book/move/cancel {u['book_move_cancel']['right']:.1%}, others "
+                  f"{u['everything_else']['right']:.1%}), {u['overall']['unsure']:.1%} unsure, "
+                  f"{u['overall']['wrong']:.1%} wrong")
+    d = report.get("dialogue")
+    if d:
+        print(f"conversations: {d['ended_well']}/{d['conversations']} as they should, "
+              f"{d['silent_turns']} silent turns, turn p50 {d['turn_ms']['p50_ms']} ms, p95 "
+              f"{d['turn_ms']['p95_ms']} ms")
+    print(f"→ {out}")
     return 0
 
 

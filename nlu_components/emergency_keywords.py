@@ -11,6 +11,8 @@ classifiers and:
   (:func:`nlu_components.medical_alarm.alarm_sign`: chest pain, breathing, bleeding,
   unconsciousness, a stroke, suicide, poisoning, convulsions, a severe allergy, a
   serious injury, a call for help), whatever DIET or the fallback decided;
+* says ``goodbye`` for a sentence that only says the caller has to go
+  (:data:`LEAVING`) when DIET was unsure of it (``nlu_fallback``);
 * keeps DIET's ``emergency`` only when the sentence gives a medical reason
   (:func:`~nlu_components.medical_alarm.medical_reason`). Without one, the caller
   has to go (:data:`LEAVING`, the whole sentence: ``goodbye``), or has a pain that has
@@ -33,6 +35,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from nlu_components.intent_override import put_first
 from nlu_components.medical_alarm import alarm_sign, medical_reason
 
 EMERGENCY_INTENT = "emergency"
@@ -75,15 +78,19 @@ def is_emergency(text: Optional[str]) -> bool:
     return bool(text) and alarm_sign(text) is not None
 
 
+def leaving(text: Optional[str]) -> bool:
+    """The whole sentence says the caller has to go (:data:`LEAVING`)."""
+    return bool(text) and bool(LEAVING.fullmatch(text.strip().replace("’", "'")))
+
+
 def not_an_emergency(text: Optional[str]) -> Optional[str]:
     """The intent meant by a sentence that sounds like an emergency but is not one
     (:data:`LEAVING`, :data:`OLD_PAIN`), or ``None``."""
     if not text or is_emergency(text):
         return None
-    text = text.strip().replace("’", "'")
-    if LEAVING.fullmatch(text):
+    if leaving(text):
         return LEAVING_INTENT
-    if OLD_PAIN.fullmatch(text):
+    if OLD_PAIN.fullmatch(text.strip().replace("’", "'")):
         return OLD_PAIN_INTENT
     return None
 
@@ -116,16 +123,19 @@ class EmergencyKeywordClassifier(GraphComponent):
         for message in messages:
             text = message.get(TEXT)
             if is_emergency(text):
-                _set_intent(message, EMERGENCY_INTENT)
+                put_first(message, EMERGENCY_INTENT)
                 continue
             ranking = message.get(INTENT_RANKING_KEY) or []
             predicted = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             top = ranking[0].get(INTENT_NAME_KEY) if ranking else None
+            if predicted == FALLBACK_INTENT and leaving(text):
+                put_first(message, LEAVING_INTENT)  # DIET unsure: the formula says it
+                continue
             if EMERGENCY_INTENT not in (predicted, top):
                 continue
             meant = not_an_emergency(text)
             if meant:
-                _set_intent(message, meant)
+                put_first(message, meant)
             elif not medical_reason(text):
                 self._next_intent(message, ranking)
         return messages
@@ -141,14 +151,3 @@ class EmergencyKeywordClassifier(GraphComponent):
         message.set(INTENT, dict(best), add_to_output=True)
         message.set(INTENT_RANKING_KEY,
                     [dict(best), *[r for r in others if r is not best]], add_to_output=True)
-
-
-def _set_intent(message: Message, name: str) -> None:
-    """``name`` at the top, with full confidence, before the rest of the ranking."""
-    intent = {INTENT_NAME_KEY: name, "confidence": 1.0}
-    ranking = [
-        r for r in message.get(INTENT_RANKING_KEY) or []
-        if r.get(INTENT_NAME_KEY) != name
-    ]
-    message.set(INTENT, intent, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)

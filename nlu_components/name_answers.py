@@ -42,9 +42,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu_components.intent_override import put_first
 
 logger = logging.getLogger(__name__)
 
@@ -264,11 +266,4 @@ class NameAnswerClassifier(GraphComponent):
 
 def _demote(message: Message) -> None:
     """``inform`` first, with the confidence the interruption had, then the rest."""
-    top = message.get(INTENT) or {}
-    intent = {INTENT_NAME_KEY: NAME_INTENT, "confidence": top.get("confidence", 1.0)}
-    ranking = [
-        r for r in message.get(INTENT_RANKING_KEY) or []
-        if r.get(INTENT_NAME_KEY) != NAME_INTENT
-    ]
-    message.set(INTENT, intent, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+    put_first(message, NAME_INTENT, (message.get(INTENT) or {}).get("confidence", 1.0))

@@ -43,6 +43,26 @@ def clinic(shipped_clinic) -> ClinicConfig:
         shipped_clinic.security, registered_patients_only=False))
 
 
+@pytest.fixture(scope="session")
+def trained_agent():
+    """The trained model (``models/current.tar.gz``), loaded once for every test that
+    parses with it; without Duckling, so intents only."""
+    model = PROJECT_ROOT / "models" / "current.tar.gz"
+    if not model.exists():
+        skip_or_fail("no trained model: run make train", "make test-unit trains it first")
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(model))
+
+
+@pytest.fixture(scope="session")
+def parse_intent(trained_agent):
+    """text → the intent the trained model gives it."""
+    import asyncio
+
+    return lambda text: asyncio.run(trained_agent.parse_message(text))["intent"]["name"]
+
+
 @pytest.fixture
 def fixed_now() -> datetime:
     return datetime.fromisoformat(PARIS_NOW)

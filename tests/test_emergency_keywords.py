@@ -111,6 +111,25 @@ def test_leaving_or_an_old_pain_is_not_an_emergency(text, ranking, meant):
     assert message.get(INTENT_RANKING_KEY)[0]["name"] == meant
 
 
+@pytest.mark.parametrize("text", ["il faut que je m'en aille", "je dois y aller",
+                                  "bon ben je vais vous laisser"])
+def test_leaving_is_a_goodbye_when_the_classifier_is_unsure(text):
+    # models/current.tar.gz gave « il faut que je m'en aille » nlu_fallback (0.45)
+    message = _predicted(text, [("nlu_fallback", 0.45), ("goodbye", 0.4)])
+
+    EmergencyKeywordClassifier().process([message])
+
+    assert message.get(INTENT)["name"] == "goodbye"
+
+
+def test_an_unsure_sentence_that_is_not_only_leaving_stays_unsure():
+    message = _predicted("il faut que je m'en aille chercher mon fils", [("nlu_fallback", 0.45)])
+
+    EmergencyKeywordClassifier().process([message])
+
+    assert message.get(INTENT)["name"] == "nlu_fallback"
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -11,13 +11,7 @@ to leave, or to book, hangs up with nothing done.
 """
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-
-from tests.conftest import PROJECT_ROOT, skip_or_fail
-
-MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 
 EMERGENCIES = [
     # chest pain
@@ -207,26 +201,16 @@ NOT_EMERGENCIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def parse():
-    if not MODEL.exists():
-        skip_or_fail("no trained model: run make train", "make test-unit trains it first")
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(MODEL))
-    return lambda text: asyncio.run(agent.parse_message(text))["intent"]["name"]
-
-
 def test_each_list_is_long_enough():
     assert len(EMERGENCIES) >= 60 and len(NOT_EMERGENCIES) >= 60
     assert not set(EMERGENCIES) & set(NOT_EMERGENCIES)
 
 
 @pytest.mark.parametrize("text", EMERGENCIES)
-def test_a_medical_alarm_is_an_emergency(parse, text):
-    assert parse(text) == "emergency"
+def test_a_medical_alarm_is_an_emergency(parse_intent, text):
+    assert parse_intent(text) == "emergency"
 
 
 @pytest.mark.parametrize("text", NOT_EMERGENCIES)
-def test_without_a_medical_alarm_it_is_no_emergency(parse, text):
-    assert parse(text) != "emergency"
+def test_without_a_medical_alarm_it_is_no_emergency(parse_intent, text):
+    assert parse_intent(text) != "emergency"

@@ -66,3 +66,14 @@ def test_every_patient_the_conversations_identify_as_is_registered_first():
              if len(texts) > 4 and texts[3].isdigit()}
     assert len(given) == 6  # two conversations give an identity, three rounds
     assert given == set(patients_of(rounds=3))
+
+
+def test_each_heldout_set_is_scored_under_its_own_name():
+    from bench.text_chat import understanding_of_sets
+
+    report = understanding_of_sets(
+        lambda text: {"intent": {"name": "greet"}},
+        {"own": {"greet": ["bonjour à vous"]}, "public": {"goodbye": ["au revoir"]}})
+    assert set(report) == {"understanding", "understanding_public"}
+    assert report["understanding"]["overall"]["right"] == 1.0
+    assert report["understanding_public"]["overall"]["wrong"] == 1.0
