@@ -1,8 +1,10 @@
 """The voice benchmark's figures, summarised from its measured rows."""
 from __future__ import annotations
 
+import re
 import statistics
 from typing import Any, Dict, List, Sequence
+
 from bench.recognition_steps import RECOGNITION_CONFIGS
 from bench.speech_scoring import latency_summary, share
 
@@ -84,11 +86,27 @@ def summarize_by_hint(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
 
 
 def cut_short(row: Dict[str, Any]) -> bool:
-    """The transcript lost the said sentence's first or last word."""
+    """The accepted transcript lost words at the start or the end of what was said, as
+    bench/hint_wer.py counts it (:func:`bench.hint_wer.dropped_words`, at least
+    ``EDGE_WORDS`` more than it heard there; sentences of ``MIN_CUT_WORDS`` words or
+    more). A word heard wrong in place is not a cut, a refused turn is re-asked, and an
+    answer snapped to « oui »/« non » or digits is the channel's doing, not a cut."""
+    from bench.hint_wer import EDGE_WORDS, MIN_CUT_WORDS, dropped_words
     from bench.speech_scoring import wer_words
 
-    said, heard = wer_words(row["text"]), wer_words(row["transcript"] or "")
-    return bool(said) and (not heard or said[0] not in heard or said[-1] not in heard)
+    said, heard = row["text"], row["transcript"] or ""
+    if row.get("rejected") or not heard or len(wer_words(said)) < MIN_CUT_WORDS:
+        return False
+    if _snapped(row["hint"]["expected"], heard):
+        return False
+    return max(dropped_words(said, heard)) >= EDGE_WORDS
+
+
+def _snapped(kind: str, transcript: str) -> bool:
+    """What the channel sends after snapping (voice_channel.stt.hints.postprocess)."""
+    if kind == "yes_no":
+        return transcript in ("oui", "non")
+    return kind in ("phone", "patient_id") and re.fullmatch(r"\+?\d+", transcript) is not None
 
 
 def summarize_steps(steps: Dict[str, Any], http_rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:

@@ -1,8 +1,9 @@
 """Slot-aware recognition: what the bot just asked shapes how the answer is heard.
 
-A :class:`RecognitionHint` says what kind of answer is expected. Before recognition it
-gives Whisper a French ``initial_prompt`` (the bot's question, as if the model had just
-heard it) and ``hotwords``; after recognition :func:`postprocess` snaps a clear yes/no
+A :class:`RecognitionHint` says what kind of answer is expected. Before recognition, for
+the kinds where it measured better than nothing (:data:`PROMPTED_KINDS`), it gives Whisper
+a French ``initial_prompt`` (the bot's question, as if the model had just heard it) and
+``hotwords``; after recognition :func:`postprocess` snaps a clear yes/no
 to "oui"/"non" and a spoken phone number or patient ID to its digits. Anything that
 does not fit falls back to the free text, for the dialogue to handle.
 """
@@ -85,8 +86,23 @@ _HOTWORDS = {
 }
 
 
-def prompting_for(hint: Optional[RecognitionHint]) -> Prompting:
-    """Whisper's ``initial_prompt``/``hotwords`` for the expected answer."""
+# The kinds whose prompting lowered the word error rate against no prompting at all, in
+# both callers' voices, without cutting an accepted answer: bench/hint_wer.py on the
+# 42-44 answers per question of bench/data/spoken_answers.yml, with the shipped encoder
+# window (bench/results/hint_wer.json). Mean WER with / without, MBROLA fr1 and fr4:
+# the bot's question when no answer kind is expected (free) 0.106/0.138 and 0.133/0.188;
+# yes_no 0.065/0.073 and 0.101/0.125; first_name 0.17/0.41 and 0.51/0.60. Dropped: the
+# name question 0.52/0.47 (fr1 worse); phone 0.101/0.102 but 0.078/0.071; patient ID
+# 0.136/0.118 (fr1 worse); the date question with its weekday hotwords 0.18/0.25 and
+# 0.16/0.24, but « …n'importe quel jour après dix-sept heures » lost its end
+# (« après-dissateur »), and without the hotwords it was worse in fr1 (0.26). Without
+# prompting, those answers are still snapped (postprocess) and guarded with their hint.
+PROMPTED_KINDS: Tuple[str, ...] = ("free", "yes_no", "first_name")
+
+
+def candidate_prompting(hint: Optional[RecognitionHint]) -> Prompting:
+    """The ``initial_prompt``/``hotwords`` a hint would give Whisper: what
+    bench/hint_wer.py measures against no prompting, kind by kind."""
     if hint is None:
         hint = RecognitionHint()
     question = _QUESTIONS[hint.expected]
@@ -94,6 +110,15 @@ def prompting_for(hint: Optional[RecognitionHint]) -> Prompting:
         question = hint.question or question
     hotwords = " ".join(w for w in ((_HOTWORDS[hint.expected] or ""),) + hint.vocabulary if w)
     return Prompting(initial_prompt=question or None, hotwords=hotwords or None)
+
+
+def prompting_for(hint: Optional[RecognitionHint]) -> Prompting:
+    """Whisper's ``initial_prompt``/``hotwords`` for the expected answer: the candidate
+    prompting of the kinds that measured better with it (:data:`PROMPTED_KINDS`), none
+    for the others."""
+    if hint is not None and hint.expected not in PROMPTED_KINDS:
+        return Prompting()
+    return candidate_prompting(hint)
 
 
 # --- post-processing ---------------------------------------------------------------------

@@ -44,6 +44,10 @@ TOKENS_PER_SECOND = 10
 MAX_WINDOW_TOKENS = 220
 WHISPER_MAX_LENGTH = 448
 PROMPT_TOKENS = 160  # question + hotwords; Whisper's other 288 tokens are for the answer
+# The encoder's window in seconds (Whisper's own is 30): see whisper_window.py and the
+# measurement in README.md (Benchmarks, phone line). WHISPER_ENCODER_WINDOW overrides it.
+ENCODER_WINDOW_ENV = "WHISPER_ENCODER_WINDOW"
+DEFAULT_ENCODER_WINDOW_S = 20.0
 # Official names faster-whisper knows how to download (faster_whisper.utils._MODELS).
 OFFICIAL_SIZES = (
     "tiny", "tiny.en", "base", "base.en", "small", "small.en", "distil-small.en", "medium",
@@ -93,8 +97,13 @@ class WhisperRecognizer(SpeechRecognizer):
         thresholds: GuardThresholds = DEFAULT_THRESHOLDS,
         vad_parameters: Optional[Dict[str, Any]] = None,
         vad_filter: bool = True,
+        encoder_window_s: Optional[float] = None,
     ) -> None:
         self._model_ref = resolve_model(model)
+        # The encoder's window (voice_channel/stt/whisper_window.py); 30 = Whisper's own.
+        if encoder_window_s is None:
+            encoder_window_s = float(os.environ.get(ENCODER_WINDOW_ENV) or DEFAULT_ENCODER_WINDOW_S)
+        self.encoder_window_s = float(encoder_window_s)
         self.cpu_threads = cpu_threads
         self.compute_type = compute_type
         self.beam_size = beam_size
@@ -115,7 +124,8 @@ class WhisperRecognizer(SpeechRecognizer):
 
     @property
     def _cache_key(self) -> str:
-        return f"{self._model_ref}|{self.compute_type}|{self.cpu_threads}"
+        return (f"{self._model_ref}|{self.compute_type}|{self.cpu_threads}|"
+                f"{self.encoder_window_s:g}")
 
     @property
     def loaded(self) -> bool:
@@ -126,13 +136,14 @@ class WhisperRecognizer(SpeechRecognizer):
 
     def _whisper(self):
         def loader():
-            from faster_whisper import WhisperModel
+            from voice_channel.stt.whisper_window import windowed_model
 
             started = time.perf_counter()
-            whisper = WhisperModel(self._model_ref, device="cpu", compute_type=self.compute_type,
-                                   cpu_threads=self.cpu_threads)
-            logger.info("Whisper model %s loaded in %.1f s", self._model_ref,
-                        time.perf_counter() - started)
+            whisper = windowed_model(self.encoder_window_s, self._model_ref, device="cpu",
+                                     compute_type=self.compute_type,
+                                     cpu_threads=self.cpu_threads)
+            logger.info("Whisper model %s loaded in %.1f s (encoder window %g s)",
+                        self._model_ref, time.perf_counter() - started, self.encoder_window_s)
             return whisper
 
         return load_model_once(self.name, self._cache_key, loader)
