@@ -83,7 +83,12 @@ ALARM_FAMILIES = {
         r"(?:envie d'|veu\w* |voudrai\w* |vais |va |pens\w* à )en finir"
         r"(?! avec (?:ce|cette|ça|le|la|les|mon|ma|mes|vos|votre))",
         r"mettre fin à (?:mes|ses|tes|leurs|ces) jours",
-        r"(?:envie|veux|voulais|voulait|veut|vouloir) (?:de )?mourir",
+        # « je veux mourir », and with a word between: « je veux simplement mourir »,
+        # « j'ai tellement envie de mourir », « je préférerais mourir »
+        r"(?:envie|veux|voulais|voulait|veut|vouloir|voudrais|aimerais|préfère|préférerais)"
+        r"(?: (?:juste|simplement|seulement|vraiment|tellement|bien|plutôt|rien que))?"
+        r" (?:de )?(?:mourir|crever|disparaître pour de bon)",
+        r"(?:tellement |vraiment )?envie de (?:mourir|crever)",
         r"plus envie de vivre", r"(?:me|se|te) tuer",
         r"(?:me|se|te) (?:foutre|ficher) en l'air", r"(?:me|se|te) (?:pendre|flinguer)",
         r"(?:sauter|me jeter|se jeter) (?:par la fenêtre|sous un train|du pont)",

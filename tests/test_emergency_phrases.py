@@ -107,6 +107,13 @@ EMERGENCIES = [
     "elle a pris une boîte entière de somnifères",
     "il a une hémorragie",
     "je vais me foutre en l'air",
+    # the family of a public held-out phrase (« Je veux simplement mourir. », taken as a
+    # request for a person): a word between the wish and « mourir »
+    "je veux juste mourir",
+    "j'ai tellement envie de mourir",
+    "je préférerais mourir",
+    "j'ai envie de crever",
+    "mon fils dit qu'il veut vraiment mourir",
 ]
 
 NOT_EMERGENCIES = [
