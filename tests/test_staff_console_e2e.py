@@ -14,7 +14,9 @@ import time
 from datetime import timedelta
 
 import pytest
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    NoSuchElementException, StaleElementReferenceException, WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -154,7 +156,11 @@ def test_staff_console_in_a_browser(stack, tmp_path):
     create_staff_user(stack)
     browser = launch_chromium(tmp_path / "profile")
     browser.set_window_size(1280, 1000)
-    wait = WebDriverWait(browser, 30)
+    # A page that redraws an element while Chrome reads it answers « Node with given id
+    # does not belong to the document » (a WebDriverException, not a stale element): the
+    # wait reads it again, and still fails with a timeout if the text never comes.
+    wait = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,
+                                                          WebDriverException))
     try:
         # A wrong password is refused.
         log_in(browser, stack, password="pas-le-bon-mot-de-passe")
