@@ -66,16 +66,3 @@ def test_the_window_is_twenty_seconds_unless_configured(monkeypatch):
     monkeypatch.setenv(ENCODER_WINDOW_ENV, "30")
     assert WhisperRecognizer("base").encoder_window_s == 30.0
     assert WhisperRecognizer("base", encoder_window_s=12.5).encoder_window_s == 12.5
-
-
-def test_a_clip_cut_tight_gets_silence_where_the_vad_found_none():
-    """Silero pads speech with what surrounds it; a clip cut at the word gets zeros."""
-    from voice_channel.stt.whisper import _with_silence_at_cut_edges
-
-    speech = np.ones(1000, dtype=np.float32)
-    tight = _with_silence_at_cut_edges(speech, [{"start": 0, "end": 1000}], 1000, 300)
-    assert len(tight) == 1600 and not tight[:300].any() and not tight[-300:].any()
-    inside = _with_silence_at_cut_edges(speech, [{"start": 200, "end": 900}], 1000, 300)
-    assert inside is speech  # a recording with its silences is unchanged
-    after_only = _with_silence_at_cut_edges(speech, [{"start": 50, "end": 1000}], 1000, 300)
-    assert len(after_only) == 1300 and after_only[0] == 1.0

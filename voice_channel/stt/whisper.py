@@ -201,9 +201,7 @@ class WhisperRecognizer(SpeechRecognizer):
             speech = _seconds(chunks)
             if speech == 0.0:
                 return result(rejected_reason="no_speech_vad", speech_seconds=0.0)
-            audio = _with_silence_at_cut_edges(
-                np.concatenate(collect_chunks(audio, chunks)[0], axis=0), chunks, len(audio),
-                self.vad_parameters["speech_pad_ms"] * SAMPLE_RATE // 1000)
+            audio = np.concatenate(collect_chunks(audio, chunks)[0], axis=0)
 
         prompting, room = self._fit_prompt(whisper, prompting_for(hint))
         segments, _info = whisper.transcribe(
@@ -255,24 +253,6 @@ class WhisperRecognizer(SpeechRecognizer):
         logger.debug("whisper %.2fs audio in %.2fs: %r -> %r (%s)", audio_seconds,
                      transcript.processing_seconds, raw_text, text, verdict.rejected_reason)
         return transcript
-
-
-def _with_silence_at_cut_edges(speech: np.ndarray, chunks: List[Dict[str, int]], total: int,
-                               pad: int) -> np.ndarray:
-    """``speech`` with ``pad`` samples of silence before it when the first chunk starts
-    at the clip's first sample, and after it when the last one ends at the clip's end.
-
-    Silero pads each stretch of speech with up to ``speech_pad_ms`` of what surrounds
-    it; a clip cut tight around a word has nothing there. Measured on a lone « Paul »
-    uploaded without silence (0.67 s), Whisper base with the 20 s encoder window heard
-    « Foul. » (snapped to a wrong first name) with 0 to 0.2 s around it and « Paul. »
-    with 0.3 s or more; a phone turn or a recording with its silences is unchanged."""
-    before = pad if chunks[0]["start"] == 0 else 0
-    after = pad if chunks[-1]["end"] >= total else 0
-    if not before and not after:
-        return speech
-    silence = np.zeros
-    return np.concatenate([silence(before, np.float32), speech, silence(after, np.float32)])
 
 
 def _seconds(chunks: List[Dict[str, int]]) -> float:
