@@ -12,10 +12,11 @@ unchanged.
 
 The window is a trade: Whisper was trained on 30-second windows, and the shorter the
 window the less sure it is of short answers. bench/encoder_window.py measures it on the
-answers of bench/data/spoken_answers.yml (688 in MBROLA fr1 and fr4): mean WER 0.188 and
-0.261 at 30 s, 0.185 and 0.251 at 20 s, 0.193 and 0.268 at 15 s, with recognition 2.2
-times faster at 20 s. 20 s is the default (``WHISPER_ENCODER_WINDOW`` sets another; 30
-is Whisper's own behaviour).
+answers of bench/data/spoken_answers.yml (688 in MBROLA fr1 and fr4): mean WER 0.185 and
+0.265 at 30 s, 0.181 and 0.244 at 20 s (a first run: 0.193 and 0.268 at 15 s), with
+recognition twice as fast at 20 s. A lone word uploaded with no silence around it is
+less safe (README, phone line). 20 s is the default (``WHISPER_ENCODER_WINDOW`` sets
+another; 30 is Whisper's own behaviour).
 
 Imported only when the Whisper engine loads (faster-whisper is a heavy import).
 """
