@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: the project's packages
     sys.path.insert(0, str(ROOT))
 
+from bench.duckling import percentile  # noqa: E402
 from bench.hint_wer import (  # noqa: E402
     DEFAULT_VOICES, SPOKEN_ANSWERS, environment, load_spoken_answers, speech_for,
 )
@@ -35,11 +36,6 @@ from bench.speech_scoring import word_error_rate  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "encoder_window.json"
 DEFAULT_WINDOWS = (30.0, 20.0, 15.0)
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def summarize(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
@@ -56,7 +52,7 @@ def summarize(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
                 "wer_mean": round(statistics.fmean(r["wer"] for r in mine), 4),
                 "rejected": sum(1 for r in mine if r["rejected"]),
                 "recognition_ms_p50": round(statistics.median(ms), 1),
-                "recognition_ms_p95": round(percentile(ms, 0.95), 1),
+                "recognition_ms_p95": round(percentile(sorted(ms), 95), 1),
                 "wer_by_group": {
                     group: round(statistics.fmean(r["wer"] for r in mine if r["group"] == group), 3)
                     for group in sorted({r["group"] for r in mine})},

@@ -26,9 +26,9 @@ WER after snapping is reported too (``wer_channel``).
 
 A sentence is *cut* by a condition (:func:`cut_sides`) when the answer was accepted and,
 at its start or at its end, the transcript lacks at least :data:`EDGE_WORDS` more
-reference words than the no-hint transcript does (see :func:`dropped_words`): what Whisper does when it goes on after a
-hotword and drops what came before (« je souhaite annuler mon rendez-vous de demain »
-heard as « de demain. »).
+reference words than the no-hint transcript does (see :func:`dropped_words`): what
+Whisper does when it goes on after a hotword and drops what came before (« je souhaite
+annuler mon rendez-vous de demain » heard as « de demain. »).
 
 Verdict (:func:`is_kept`): a condition is *kept* only if its mean WER is lower than the
 no-hint mean WER in every voice and it cuts no sentence. Per group and per kind (a kind
@@ -69,13 +69,14 @@ import yaml  # noqa: E402
 
 from bench.speech_scoring import wer_words, word_error_rate  # noqa: E402
 from spoken_french.normalize import normalize_words  # noqa: E402
+from simulation.synthetic_audio import CALLER_VOICE, SECOND_VOICE  # noqa: E402
 from voice_channel.stt.hints import (  # noqa: E402
     EXPECTED_KINDS, Prompting, RecognitionHint, candidate_prompting, postprocess,
 )
 
 SPOKEN_ANSWERS = ROOT / "bench" / "data" / "spoken_answers.yml"
 DEFAULT_OUT = ROOT / "bench" / "results" / "hint_wer.json"
-DEFAULT_VOICES = ("mb-fr1", "mb-fr4")  # simulation.synthetic_audio CALLER_VOICE, SECOND_VOICE
+DEFAULT_VOICES = (CALLER_VOICE, SECOND_VOICE)  # MBROLA fr1 and fr4
 MIN_SENTENCES = 40  # per group: fewer, and a hint's effect is lost in the noise
 
 HINT, PROMPT_ONLY, NO_HINT = "hint", "prompt_only", "no_hint"

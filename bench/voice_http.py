@@ -58,11 +58,12 @@ from bench.voice_http_summary import (  # noqa: E402
 from bench.voice_http_utterances import (  # noqa: E402
     LEAD_SILENCE_S, TAIL_SILENCE_S, UTTERANCES, load_recordings, synthesize, training_overlap,
 )
+from simulation.synthetic_audio import CALLER_VOICE, SECOND_VOICE  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "voice_http.json"
 # The callers' voice of the tests (MBROLA fr1, male) and a second one (fr4, female):
 # what is heard is measured in both.
-DEFAULT_VOICES = ("mb-fr1", "mb-fr4")
+DEFAULT_VOICES = (CALLER_VOICE, SECOND_VOICE)  # MBROLA fr1 and fr4
 # Every turn of the bench comes from one address (127.0.0.1), as from one web page, at
 # the pace of a machine: far past the channel's http_turns_per_minute (20, a person's
 # pace), and each "yes" to a read-back books, past clinic.yml's

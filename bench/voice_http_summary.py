@@ -1,7 +1,6 @@
 """The voice benchmark's figures, summarised from its measured rows."""
 from __future__ import annotations
 
-import re
 import statistics
 from typing import Any, Dict, List, Sequence
 
@@ -103,10 +102,12 @@ def cut_short(row: Dict[str, Any]) -> bool:
 
 
 def _snapped(kind: str, transcript: str) -> bool:
-    """What the channel sends after snapping (voice_channel.stt.hints.postprocess)."""
-    if kind == "yes_no":
-        return transcript in ("oui", "non")
-    return kind in ("phone", "patient_id") and re.fullmatch(r"\+?\d+", transcript) is not None
+    """Whether ``transcript`` is what the channel sends after snapping
+    (voice_channel.stt.hints.postprocess): snapping it again changes nothing."""
+    from voice_channel.stt.hints import RecognitionHint, postprocess
+
+    text, snapped = postprocess(transcript, RecognitionHint(kind))
+    return snapped is not None and text == transcript
 
 
 def summarize_steps(steps: Dict[str, Any], http_rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:

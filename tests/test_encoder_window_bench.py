@@ -1,5 +1,5 @@
 """bench/encoder_window.py's summary: per window and voice, WER, rejections, time."""
-from bench.encoder_window import percentile, summarize
+from bench.encoder_window import summarize
 
 
 def row(window, voice, group, wer, ms, rejected=None):
@@ -19,6 +19,8 @@ def test_the_summary_is_per_window_and_voice_with_each_group():
     assert report["30"]["mb-fr1"]["wer_by_group"] == {"date": 0.5, "phone": 0.0}
 
 
-def test_percentile_is_a_measured_value():
-    assert percentile([1, 2, 3, 4, 100], 0.95) == 100
-    assert percentile([5], 0.95) == 5
+def test_the_p95_is_a_measured_value():
+    rows = [row(20.0, "mb-fr1", "date", 0.0, ms) for ms in (1, 2, 3, 4, 100)]
+    assert summarize(rows)["20"]["mb-fr1"]["recognition_ms_p95"] == 100
+    assert summarize([row(20.0, "mb-fr1", "date", 0.0, 5)])["20"]["mb-fr1"][
+        "recognition_ms_p95"] == 5

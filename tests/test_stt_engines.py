@@ -81,7 +81,8 @@ def test_hint_validation_and_prompts():
     assert candidate_prompting(RecognitionHint("date")).hotwords.startswith("lundi")
     asked = prompting_for(RecognitionHint("yes_no", question=CONFIRM))
     assert asked.initial_prompt == CONFIRM and asked.hotwords is None
-    doctors = candidate_prompting(RecognitionHint("name", vocabulary=("Dr Lefèvre", "Dr N'Diaye")))
+    doctors = candidate_prompting(RecognitionHint("name",
+                                                  vocabulary=("Dr Lefèvre", "Dr N'Diaye")))
     assert doctors.hotwords == "Dr Lefèvre Dr N'Diaye"
     first_name = prompting_for(RecognitionHint("first_name", question="Et votre prénom ?"))
     assert first_name.initial_prompt.startswith("Prénoms :")

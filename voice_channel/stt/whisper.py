@@ -102,7 +102,7 @@ class WhisperRecognizer(SpeechRecognizer):
         self._model_ref = resolve_model(model)
         # The encoder's window (voice_channel/stt/whisper_window.py); 30 = Whisper's own.
         if encoder_window_s is None:
-            encoder_window_s = float(os.environ.get(ENCODER_WINDOW_ENV) or DEFAULT_ENCODER_WINDOW_S)
+            encoder_window_s = os.environ.get(ENCODER_WINDOW_ENV) or DEFAULT_ENCODER_WINDOW_S
         self.encoder_window_s = float(encoder_window_s)
         self.cpu_threads = cpu_threads
         self.compute_type = compute_type
