@@ -23,6 +23,7 @@ from actions.clinic_operations import AppointmentDetails, ClinicOperations
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.duckling_client import first_time_entity
 from actions.form_validation import ClinicFormValidation
+from actions.no_file_number import identity_slots
 from spoken_french.say import say_datetime, say_list
 from actions.time_entities import wished_time_from_entity
 
@@ -55,15 +56,43 @@ def chosen_appointment(tracker: Tracker) -> Optional[Dict[str, Any]]:
     return None
 
 
+# Intents that are not an answer to a name question.
+_NOT_A_NAME = ("stop", "ask_human", "emergency", "ask_repeat", "book_appointment",
+               "reschedule_appointment", "cancel_appointment", "goodbye", "affirm", "deny")
+
+
+def name_answer(tracker: Tracker, slot: str) -> Dict[Text, Any]:
+    """The whole answer to a name question (no file number: the names are asked), when
+    no name entity filled it: the domain maps bare answers to names in the booking form
+    only."""
+    if tracker.get_slot(slots.REQUESTED_SLOT) != slot or slot in tracker.slots_to_validate():
+        return {}
+    message = tracker.latest_message or {}
+    if (message.get("intent") or {}).get("name") in _NOT_A_NAME:
+        return {}
+    return {slot: message.get("text") or None}
+
+
 class AppointmentLookupValidation(ClinicFormValidation, ABC):
     """Identity then choice of appointment, for the move and cancel forms."""
 
     def lookup_slots(self, tracker: Tracker) -> List[Text]:
+        identity = identity_slots(tracker)
         if tracker.get_slot(slots.IDENTITY_VERIFIED) and not tracker.get_slot(
             slots.UPCOMING_APPOINTMENTS
         ):
-            return [slots.PATIENT_ID, slots.PHONE_NUMBER]  # nothing to move or cancel
-        return [slots.PATIENT_ID, slots.PHONE_NUMBER, slots.APPOINTMENT_ID]
+            return identity  # nothing to move or cancel
+        return identity + [slots.APPOINTMENT_ID]
+
+    async def extract_last_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return name_answer(tracker, slots.LAST_NAME)
+
+    async def extract_first_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return name_answer(tracker, slots.FIRST_NAME)
 
     async def identity_accepted(
         self,

@@ -31,12 +31,19 @@ from actions.clinic_operations import (
     same_name,
 )
 from actions.clinic_service import clinic_operations, run_blocking
+from actions.no_file_number import identity_slots
 from actions.expected_answer import DATE, YES_NO, expecting
 from actions.form_done import ANYTHING_ELSE, FormDoneAction
-from actions.form_validation import STAFF_CALLER_PREFIX, ClinicFormValidation, caller_key
+from actions.confirmation import before_hanging_up, confirmation_answer, not_yet_saved
+from actions.form_validation import (
+    STAFF_CALLER_PREFIX,
+    ClinicFormValidation,
+    caller_key,
+    value_before_the_answer,
+)
 from actions.scheduling import Slot, SlotRejected
 from actions.appointment_lookup import say_appointment
-from spoken_french.say import say_digits, say_phone
+from spoken_french.say import say_digits, say_list, say_phone
 from spoken_french.numbers import mask_patient_id
 from actions.time_answers import (
     CALENDAR_UNAVAILABLE,
@@ -55,18 +62,22 @@ logger = logging.getLogger(__name__)
 REFUSED_UPCOMING_LIMIT = {"refused": "upcoming_limit"}
 # What the caller may ask to correct after "non" at the read-back.
 _CORRECTIONS = (
+    (re.compile(r"m[ée]decin|docteure?\b|\bdr\b|toubib", re.I), slots.DOCTOR),
     (re.compile(r"pr[ée]nom", re.I), slots.FIRST_NAME),
     (re.compile(r"\bnom\b", re.I), slots.LAST_NAME),
     (re.compile(r"dossier|identifiant|num[ée]ro (?:de )?patient", re.I), slots.PATIENT_ID),
     (re.compile(r"t[ée]l[ée]phone|portable|mobile|num[ée]ro", re.I), slots.PHONE_NUMBER),
     (re.compile(r"date|heure|jour|cr[ée]neau|horaire|moment|rendez", re.I), slots.BOOKING_TIME),
 )
+# Intents that stay themselves even when a field is named.
+_NOT_A_CORRECTION = ("stop", "emergency", "ask_human", "goodbye", "ask_repeat")
 _CORRECTION_ENTITIES = {
     "first_name": slots.FIRST_NAME,
     "last_name": slots.LAST_NAME,
     "patient_id": slots.PATIENT_ID,
     "phone_number": slots.PHONE_NUMBER,
     "time": slots.BOOKING_TIME,
+    "doctor": slots.DOCTOR,
 }
 
 
@@ -112,7 +123,9 @@ class ValidateBookingForm(ClinicFormValidation):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[Text]:
-        required = [slots.LAST_NAME, slots.FIRST_NAME, slots.PATIENT_ID, slots.PHONE_NUMBER]
+        required = [slots.LAST_NAME, slots.FIRST_NAME] + [
+            slot for slot in identity_slots(tracker) if slot not in (slots.LAST_NAME, slots.FIRST_NAME)
+        ]
         if _refused(tracker):  # nothing more to ask: the form ends
             return required
         required.append(slots.BOOKING_TIME)
@@ -135,8 +148,10 @@ class ValidateBookingForm(ClinicFormValidation):
         """A known patient ID must match the name and phone on file; an unknown one
         is a new patient, unless clinic.yml accepts registered patients only."""
         known = await run_blocking(operations.find_patient, patient_id)
-        if known is None:
-            if operations.config.security.registered_patients_only:
+        if known is None:  # a new patient: never when found by name (none was)
+            if operations.config.security.registered_patients_only or tracker.get_slot(
+                slots.NO_FILE_NUMBER
+            ):
                 return None
         elif not (
             known.phone_e164 == phone
@@ -159,13 +174,20 @@ class ValidateBookingForm(ClinicFormValidation):
     ) -> Dict[Text, Any]:
         asked = tracker.get_slot(slots.REQUESTED_SLOT) == slots.BOOKING_TIME
         if tracker.get_slot(slots.REQUESTED_SLOT) in (slots.PATIENT_ID, slots.PHONE_NUMBER):
-            return {slots.BOOKING_TIME: None}  # digits being dictated, not a date
+            # Digits being dictated, not a date (« 06 12 34 » is 6 December 2034 to
+            # Duckling): the time said before stays.
+            return {slots.BOOKING_TIME: value_before_the_answer(tracker, slots.BOOKING_TIME)}
         return await self.validate_time_answer(
             slots.BOOKING_TIME, dispatcher, tracker,
             preferred_doctor_id(clinic_operations(), tracker), prefill=not asked,
         )
 
     # -- read-back and correction --------------------------------------------------
+
+    async def extract_booking_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return confirmation_answer(tracker, slots.BOOKING_CONFIRMED)
 
     async def validate_booking_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -246,6 +268,33 @@ class ValidateBookingForm(ClinicFormValidation):
             slots.OFFERED_SLOTS: offers,
         }
 
+    def _change_doctor(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+        """« changer de médecin », « plutôt avec le docteur Dubois »: the time is
+        searched again with the doctor named, or with any doctor when none is named."""
+        named = _doctor_named(tracker)
+        if named is None:
+            doctors = say_list([d.spoken_name for d in clinic_operations().config.doctors],
+                               last_word="ou")
+            dispatcher.utter_message(
+                text=f"D'accord. Vous pouvez venir avec {doctors}. "
+                "Dites-moi le médecin avec le moment qui vous convient."
+            )
+        return {slots.DOCTOR: named, slots.BOOKING_TIME: None, slots.CHOSEN_SLOT: None,
+                slots.OFFERED_SLOTS: []}
+
+    async def extract_booking_correction(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """« Que faut-il corriger ? » — « changer de médecin », « le jour »: an answer
+        that names a field is the answer, whatever intent it was given (« changer »
+        is not a wish to move an appointment here)."""
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        if (tracker.get_slot(slots.REQUESTED_SLOT) != slots.BOOKING_CORRECTION
+                or intent in _NOT_A_CORRECTION or _field_to_correct(tracker) is None):
+            return {}
+        return {slots.BOOKING_CORRECTION: message.get("text")}
+
     async def validate_booking_correction(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
@@ -260,6 +309,8 @@ class ValidateBookingForm(ClinicFormValidation):
             slots.CORRECTION_PENDING: False,
             slots.BOOKING_CONFIRMED: None,
         }
+        if field == slots.DOCTOR:
+            return {**changes, **self._change_doctor(dispatcher, tracker)}
         # A new value given in the same sentence ("non, mon prénom c'est Marie") has
         # just been validated: keep it. Otherwise clear the field so the form asks it.
         if field not in tracker.slots_to_validate():
@@ -268,6 +319,20 @@ class ValidateBookingForm(ClinicFormValidation):
                 changes[slots.CHOSEN_SLOT] = None
                 changes[slots.OFFERED_SLOTS] = []
         return changes
+
+
+def _doctor_named(tracker: Tracker) -> Optional[str]:
+    """The clinic's doctor named in the latest message (entity or « docteur X »)."""
+    message = tracker.latest_message or {}
+    said = [str(e.get("value") or "") for e in message.get("entities") or []
+            if e.get("entity") == "doctor"]
+    words = re.findall(r"[^\W\d_]+", message.get("text") or "")
+    for doctor in clinic_operations().config.doctors:
+        if any(same_name(doctor.last_name, name.split()[-1]) for name in said if name.split()):
+            return doctor.last_name
+        if any(same_name(doctor.last_name, word) for word in words):
+            return doctor.last_name
+    return None
 
 
 def _corrected_inline(tracker: Tracker) -> bool:
@@ -316,6 +381,14 @@ class ActionAskBookingConfirmed(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
+        if before_hanging_up(tracker):
+            dispatcher.utter_message(
+                text=not_yet_saved(
+                    f"votre rendez-vous du {say_appointment(tracker.get_slot(slots.CHOSEN_SLOT))}"
+                ),
+                **expecting(YES_NO),
+            )
+            return []
         dispatcher.utter_message(
             text=(
                 "Je récapitule : rendez-vous pour "

@@ -20,6 +20,7 @@ from actions.appointment_lookup import (
 )
 from actions.clinic_operations import AppointmentNotFound
 from actions.clinic_service import clinic_operations, run_blocking
+from actions.confirmation import before_hanging_up, confirmation_answer, not_yet_saved
 from actions.expected_answer import YES_NO, expecting
 from actions.form_done import ANYTHING_ELSE, FormDoneAction
 from actions.time_answers import CALENDAR_UNAVAILABLE
@@ -43,9 +44,16 @@ class ValidateCancelForm(AppointmentLookupValidation):
             required.append(slots.CANCEL_CONFIRMED)
         return required
 
+    async def extract_cancel_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return confirmation_answer(tracker, slots.CANCEL_CONFIRMED)
+
     async def validate_cancel_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if value is None:
+            return {slots.CANCEL_CONFIRMED: None}
         if value is not True:
             return {slots.CANCEL_CONFIRMED: False, slots.OUTCOME: {"kept": True}}
         current = chosen_appointment(tracker)
@@ -74,6 +82,12 @@ class ActionAskCancelConfirmed(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
         current = chosen_appointment(tracker)
+        if before_hanging_up(tracker):
+            dispatcher.utter_message(
+                text=not_yet_saved(f"l'annulation du rendez-vous du {say_appointment(current)}"),
+                **expecting(YES_NO),
+            )
+            return []
         dispatcher.utter_message(
             text=f"Vous souhaitez annuler le rendez-vous du {say_appointment(current)}. Je confirme l'annulation ?",
             **expecting(YES_NO),

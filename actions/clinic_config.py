@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Literal, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -121,6 +121,7 @@ class _SecurityModel(_Strict):
     max_upcoming_per_phone: conint(strict=True, ge=1, le=100) = 2  # type: ignore[valid-type]
     max_bookings_per_caller_per_day: conint(strict=True, ge=1, le=1000) = 3  # type: ignore[valid-type]
     registered_patients_only: StrictBool = True
+    identity_without_file_number: Literal["name_and_phone", "none"] = "name_and_phone"
 
 
 class _PrivacyModel(_Strict):
@@ -237,6 +238,9 @@ class SecuritySettings:
     max_upcoming_per_phone: int = 2
     max_bookings_per_caller_per_day: int = 3  # per web address or phone number, 24 h
     registered_patients_only: bool = True  # an unknown patient ID is refused
+    # A caller without their file number: "name_and_phone" checks the name and phone
+    # on file instead (same lockout); "none" offers only the reception.
+    identity_without_file_number: str = "name_and_phone"
 
     @property
     def identity_lockout(self) -> timedelta:

@@ -180,6 +180,19 @@ class ClinicOperations:
         patient = self.find_patient(clinic_patient_id)
         return patient is not None and patient.phone_e164 == phone_e164
 
+    def patient_id_by_name_and_phone(
+        self, last_name: str, first_name: str, phone_e164: str
+    ) -> Optional[str]:
+        """The file number of the one patient with this name and phone (a caller
+        without their file number); None when there is none, or more than one."""
+        with self._sessions() as session:
+            on_phone = session.scalars(
+                select(Patient).where(Patient.phone_e164 == phone_e164)
+            ).all()
+            found = [p.clinic_patient_id for p in on_phone
+                     if same_name(p.last_name, last_name) and same_name(p.first_name, first_name)]
+        return found[0] if len(found) == 1 else None
+
     def identity_failures(self, clinic_patient_id: str, caller_key: str) -> FailureCount:
         """Recent failed identity checks of this patient ID and of this caller."""
         return self._identity_failures.count(clinic_patient_id, caller_key)

@@ -14,13 +14,14 @@ import logging
 import re
 from abc import ABC, abstractmethod
 from datetime import datetime
-from typing import Any, Callable, Dict, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
+from rasa_sdk.utils import call_potential_coroutine
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import slots
@@ -30,7 +31,9 @@ from actions.clinic_operations import ClinicOperations
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.expected_answer import YES_NO, expecting
 from actions.identity_failures import Attempt, FailureCount
+from actions.no_file_number import NOT_FOUND_BY_NAME, name_phone_subject, without_file_number
 from spoken_french.hesitations import BEFORE_A_NAME
+from spoken_french.spelling import spelled_word
 from spoken_french.numbers import mask_patient_id, normalize_phone, parse_patient_id
 from actions.time_answers import (
     CALENDAR_UNAVAILABLE,
@@ -42,6 +45,9 @@ from actions.time_answers import (
 from actions.time_wish import slot_to_value
 
 logger = logging.getLogger(__name__)
+
+# Slots a form's ``extract_*`` methods set besides its questions' answers.
+MEMORY_SLOTS = (slots.GOODBYE_WARNED, slots.NO_FILE_NUMBER, slots.OUTCOME)
 
 # The one answer to every failed identity check, whether the ID exists or not.
 IDENTITY_NOT_FOUND = (
@@ -111,6 +117,37 @@ def answered_the_other_name(tracker: Tracker, slot: str, value: Any) -> bool:
     return said is not None and clean_name(str(value or "")) == said
 
 
+# Where a name said is the caller's (or corrects it); None: the request itself.
+_NAME_QUESTIONS = (slots.LAST_NAME, slots.FIRST_NAME, slots.BOOKING_CORRECTION,
+                   slots.BOOKING_CONFIRMED, None)
+_INTRODUCES_A_NAME = re.compile(
+    r"\b(?:je m'appelle|je m appelle|mon nom|mon prénom|nom de famille|moi c'est"
+    r"|de la part de|madame|monsieur|mademoiselle)\b",
+    re.IGNORECASE,
+)
+_DOCTOR_BEFORE = r"(?:docteur|docteure|dr\.?|médecin|medecin)\s+(?:\w+\s+)?"
+
+
+def said_as_a_name(tracker: Tracker, slot: str, value: Any) -> bool:
+    """Whether ``value``, a name the NLU found, was said as the caller's own name: a
+    slot is filled only from words said in that role. Not a doctor's name (« avec le
+    docteur Martin »), and, while another question is asked (the phone, the date),
+    only in a sentence that introduces a name (« nonante-deux » is not a surname)."""
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    name = str(value or "").strip()
+    if not name:
+        return True
+    if re.search(_DOCTOR_BEFORE + re.escape(name) + r"\b", text, re.IGNORECASE):
+        return False
+    doctors = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "doctor"]
+    if any(str(d or "").strip().casefold().endswith(name.casefold()) for d in doctors):
+        return False
+    if tracker.get_slot(slots.REQUESTED_SLOT) in _NAME_QUESTIONS:
+        return True
+    return _INTRODUCES_A_NAME.search(text) is not None
+
+
 def value_before_the_answer(tracker: Tracker, slot: str) -> Any:
     """The value ``slot`` had before the latest user message."""
     events = list(tracker.events or [])
@@ -128,6 +165,30 @@ class ClinicFormValidation(FormValidationAction, ABC):
     @abstractmethod
     def name(self) -> Text:
         ...
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        """rasa_sdk's loop over the slots set since the caller spoke, with two
+        differences: a slot *emptied* since then (a change of form resets the old
+        form's slots) is not an answer and is not validated, so a switch neither
+        prints the new form's error lines nor answers its questions; and the form's
+        own memory (:data:`MEMORY_SLOTS`, set by ``extract_*``) is kept."""
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        values: Dict[Text, Any] = {}
+        for name, value in tracker.slots_to_validate().items():
+            if name in MEMORY_SLOTS or (name in required and value is None):
+                values[name] = value
+                continue
+            validate = getattr(self, f"validate_{name}", None) if name in required else None
+            if validate is None:
+                if name in required:
+                    values[name] = value
+                continue
+            output = await call_potential_coroutine(validate(value, dispatcher, tracker, domain))
+            values.update(output)
+            tracker.slots.update(output)
+        return [SlotSet(name, value) for name, value in values.items()]
 
     # -- failures --------------------------------------------------------------
 
@@ -188,16 +249,19 @@ class ClinicFormValidation(FormValidationAction, ABC):
         exclude: Optional[datetime] = None,
         prefill: bool = False,
     ) -> Dict[Text, Any]:
-        """A time answer: chosen slot, offers, or a failure. With ``prefill`` (a time
-        said before it was asked) an unusable time is dropped silently."""
+        """A time answer: chosen slot, offers, or a failure; every wish said so far is
+        kept (``time_wishes``). With ``prefill`` (a time said before it was asked) a
+        time not understood is dropped silently; a time refused is said so, with the
+        nearest offers, as when it is asked."""
         try:
             resolution = await resolve_time_answer(
                 clinic_operations(), tracker, doctor_id, exclude=exclude
             )
         except ServiceDown as down:
             return self.fail(dispatcher, tracker, slot, down.message)
-        if prefill and resolution.chosen is None and not resolution.offers:
-            return {slot: None}
+        remembered = {slots.TIME_WISHES: resolution.wishes}
+        if prefill and not resolution.understood:
+            return {slot: None, **remembered}
         if resolution.chosen is None and resolution.understood and resolution.explanation:
             # A rejected time (too far, taken, closed...) counts, even with offers.
             return self.fail(
@@ -205,11 +269,13 @@ class ClinicFormValidation(FormValidationAction, ABC):
                 extra={
                     slots.CHOSEN_SLOT: None,
                     slots.OFFERED_SLOTS: [slot_to_value(s) for s in resolution.offers],
+                    **remembered,
                 },
             )
         events = time_answer_events(resolution, slot, dispatcher)
         if events is None:
-            return self.fail(dispatcher, tracker, slot, NOT_UNDERSTOOD)
+            return self.fail(dispatcher, tracker, slot, NOT_UNDERSTOOD, extra=remembered)
+        events.update(remembered)
         return events if events[slot] is None else self.succeed(tracker, events)
 
     # -- identity --------------------------------------------------------------
@@ -230,16 +296,25 @@ class ClinicFormValidation(FormValidationAction, ABC):
         self, slot: Text, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
         not_understood: Text,
     ) -> Dict[Text, Any]:
-        if answered_the_other_name(tracker, slot, value):
+        if answered_the_other_name(tracker, slot, value) or not said_as_a_name(tracker, slot, value):
             return {slot: value_before_the_answer(tracker, slot)}
+        if tracker.get_slot(slots.REQUESTED_SLOT) == slot:
+            value = spelled_word((tracker.latest_message or {}).get("text") or "") or value
         name = clean_name(value)
         if name is None:
             return self.fail(dispatcher, tracker, slot, not_understood)
         return self.succeed(tracker, {slot: name})
 
+    async def extract_patient_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return without_file_number(tracker, dispatcher)
+
     async def validate_patient_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        if tracker.get_slot(slots.NO_FILE_NUMBER):  # « je ne l'ai pas »: not a number
+            return {slots.PATIENT_ID: None}
         result = self.parse_patient_id_answer(value, dispatcher, tracker)
         phone = normalize_phone(str(tracker.get_slot(slots.PHONE_NUMBER) or ""))
         if result.get(slots.PATIENT_ID) and phone:
@@ -250,12 +325,32 @@ class ClinicFormValidation(FormValidationAction, ABC):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         result = self.parse_phone_answer(value, dispatcher, tracker)
+        if result.get(slots.PHONE_NUMBER) and tracker.get_slot(slots.NO_FILE_NUMBER):
+            return await self.check_identity_by_name(result[slots.PHONE_NUMBER], result,
+                                                     dispatcher, tracker)
         patient_id = parse_patient_id(
             str(tracker.get_slot(slots.PATIENT_ID) or ""), clinic_config().patient_id_digits
         )
         if result.get(slots.PHONE_NUMBER) and patient_id:
             return await self.check_identity(patient_id, result[slots.PHONE_NUMBER], result, dispatcher, tracker)
         return result
+
+    async def check_identity_by_name(
+        self, phone: str, result: Dict[Text, Any], dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> Dict[Text, Any]:
+        """No file number (:mod:`actions.no_file_number`): the file with this name and
+        phone, checked as a file number is (lockout included)."""
+        last, first = tracker.get_slot(slots.LAST_NAME) or "", tracker.get_slot(slots.FIRST_NAME) or ""
+        try:
+            found = await run_blocking(clinic_operations().patient_id_by_name_and_phone,
+                                       last, first, phone)
+        except SQLAlchemyError:
+            logger.exception("finding a file by name failed")
+            return self.fail(dispatcher, tracker, slots.PHONE_NUMBER, CALENDAR_UNAVAILABLE)
+        subject = found or name_phone_subject(last, first, phone)
+        return await self.check_identity(subject, phone, {**result, slots.PATIENT_ID: found},
+                                         dispatcher, tracker)
 
     async def check_identity(
         self,
@@ -344,6 +439,9 @@ class ClinicFormValidation(FormValidationAction, ABC):
             )
         else:
             logger.info("identity not verified for patient %s", mask_patient_id(patient_id))
+        if tracker.get_slot(slots.NO_FILE_NUMBER):
+            extra = {**extra, slots.LAST_NAME: None, slots.FIRST_NAME: None}
+            return self.fail(dispatcher, tracker, slots.PATIENT_ID, NOT_FOUND_BY_NAME, extra=extra)
         return self.fail(
             dispatcher, tracker, slots.PATIENT_ID, IDENTITY_NOT_FOUND, extra=extra
         )

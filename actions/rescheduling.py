@@ -19,6 +19,7 @@ from actions.appointment_lookup import (
 from actions.booking import ask_time
 from actions.clinic_operations import AppointmentNotFound, PatientAlreadyBooked, SlotTaken
 from actions.clinic_service import clinic_operations, run_blocking
+from actions.confirmation import before_hanging_up, confirmation_answer, not_yet_saved
 from actions.expected_answer import YES_NO, expecting
 from actions.form_done import ANYTHING_ELSE, FormDoneAction
 from actions.scheduling import SlotRejected
@@ -47,6 +48,11 @@ class ValidateRescheduleForm(AppointmentLookupValidation):
         if slots.APPOINTMENT_ID in required:
             required += [slots.NEW_TIME, slots.RESCHEDULE_CONFIRMED]
         return required
+
+    async def extract_reschedule_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return confirmation_answer(tracker, slots.RESCHEDULE_CONFIRMED)
 
     async def validate_new_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -135,6 +141,14 @@ class ActionAskRescheduleConfirmed(Action):
     ) -> List[Dict[Text, Any]]:
         current = chosen_appointment(tracker)
         chosen = tracker.get_slot(slots.CHOSEN_SLOT)
+        if before_hanging_up(tracker):
+            dispatcher.utter_message(
+                text=not_yet_saved(
+                    f"le déplacement de votre rendez-vous au {say_appointment(chosen)}"
+                ),
+                **expecting(YES_NO),
+            )
+            return []
         dispatcher.utter_message(
             text=(
                 f"Je récapitule : votre rendez-vous du {say_appointment(current)}, "

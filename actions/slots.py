@@ -21,8 +21,13 @@ UPCOMING_APPOINTMENTS = "upcoming_appointments"
 IDENTITY_VERIFIED = "identity_verified"
 VALIDATION_FAILURES = "validation_failures"
 CORRECTION_PENDING = "correction_pending"
+GOODBYE_WARNED = "goodbye_warned"
+TIME_WISHES = "time_wishes"
+NO_FILE_NUMBER = "no_file_number"
 OUTCOME = "outcome"
 HANDOFF_OFFERED = "handoff_offered"
+EMERGENCY_WARNED = "emergency_warned"
+PENDING_REQUEST = "pending_request"
 REQUESTED_SLOT = "requested_slot"
 
 BOOKING_FORM = "booking_form"
@@ -49,4 +54,7 @@ FORM_SLOTS = (
     IDENTITY_VERIFIED,
     VALIDATION_FAILURES,
     CORRECTION_PENDING,
+    GOODBYE_WARNED,
+    TIME_WISHES,
+    NO_FILE_NUMBER,
 )

@@ -17,6 +17,7 @@ from actions.clinic_operations import ClinicOperations, same_name
 from actions.clinic_service import run_blocking
 from actions.duckling_client import DucklingUnavailable, first_time_entity, parse_times
 from actions.time_entities import wished_time_from_entity
+from actions.time_wishes import TimeWishes, read_wishes
 from actions.time_wish import (
     Resolution,
     nearest_offers,
@@ -91,16 +92,30 @@ async def resolve_time_answer(
             logger.error("Duckling is unreachable")
             duckling_down = True
     wish = wished_time_from_entity(entity, timezone, now=now) if entity else None
+    before = TimeWishes.from_slot(tracker.get_slot(slots.TIME_WISHES))
+    wishes = read_wishes(before, text, _all_wished_times(message, entity, timezone, now))
     try:
         resolution = await run_blocking(
-            resolve_time_wish, operations, text, wish, offered, doctor_id, exclude
+            resolve_time_wish, operations, text, wish, offered, doctor_id, exclude,
+            wishes if wishes != before or wish is not None else None,
         )
     except SQLAlchemyError:
         logger.exception("calendar query failed")
         raise ServiceDown(CALENDAR_UNAVAILABLE) from None
     if duckling_down and resolution.chosen is None:
         raise ServiceDown(DATES_UNAVAILABLE)  # a pick among offers still works without it
+    resolution.wishes = wishes.to_slot()
     return resolution
+
+
+def _all_wished_times(message: Dict[str, Any], parsed: Optional[Dict[str, Any]], timezone: str,
+                      now) -> List:
+    """Every usable time entity of the message (not the digits of a number), or the one
+    Duckling read from its text."""
+    entities = [e for e in _without_number_spans(message.get("entities") or [])
+                if e.get("entity") == "time"] or ([parsed] if parsed else [])
+    wished = (wished_time_from_entity(e, timezone, now=now) for e in entities)
+    return [w for w in wished if w is not None]
 
 
 _NUMBER_ENTITIES = ("phone_number", "patient_id")

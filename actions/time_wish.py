@@ -9,7 +9,7 @@ last ones before the horizon, whose date is said). Once slots are offered, the c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional
 
 from actions.choices import pick_offered_slot
@@ -17,9 +17,12 @@ from spoken_french.yes_no import parse_yes_no
 from actions.clinic_operations import ClinicOperations, SlotTaken
 from actions.scheduling import Slot, SlotRejected
 from spoken_french.say import say_date, say_datetime, say_list, say_time
-from actions.time_entities import WishedTime
+from actions.time_entities import WishedTime, wished_time_from_slot
+from actions.time_wishes import TimeWishes
 
 OFFER_COUNT = 3
+# How far ahead hours without a day are searched (« pas avant 15 h »).
+SEARCH_WINDOW = timedelta(days=14)
 
 REJECTION_EXPLANATIONS = {
     SlotRejected.PAST: "Ce moment est déjà passé.",
@@ -51,6 +54,7 @@ class Resolution:
     offers: List[Slot] = field(default_factory=list)
     explanation: str = ""
     understood: bool = True
+    wishes: Optional[Dict[str, Any]] = None  # every wish so far, for the time_wishes slot
 
 
 def slot_to_value(slot: Slot) -> Dict[str, Any]:
@@ -72,14 +76,19 @@ def resolve_time_wish(
     offered: List[Slot],
     doctor_id: Optional[str],
     exclude: Optional[datetime] = None,
+    wishes: Optional[TimeWishes] = None,
 ) -> Resolution:
-    """Decide what to do with the caller's answer about a time."""
+    """Decide what to do with the caller's answer about a time; ``wishes``: all the
+    caller said about the time so far (:mod:`actions.time_wishes`) when this answer
+    added to it, else None."""
     if offered:
         picked = _pick(text, wish, offered)
         if picked is not None:
             return Resolution(chosen=picked)
-        if wish is None and parse_yes_no(text) is False:
-            return Resolution(explanation="D'accord, cherchons un autre moment.")
+    if wishes is not None and wishes.constrains:  # « non, plutôt en fin de journée »
+        return search_wishes(operations, wishes, wish, doctor_id, exclude)
+    if offered and wish is None and parse_yes_no(text) is False:
+        return Resolution(explanation="D'accord, cherchons un autre moment.")
     if wish is None:
         return Resolution(understood=False)
     if wish.kind == "instant":
@@ -97,6 +106,59 @@ def resolve_time_wish(
     elif wish.kind == "day" and _closed(operations, wish.start, doctor_id):
         explanation = REJECTION_EXPLANATIONS[SlotRejected.CLOSED_DAY]
     return Resolution(offers=nearest, explanation=explanation)
+
+
+def search_wishes(
+    operations: ClinicOperations,
+    wishes: TimeWishes,
+    wish: Optional[WishedTime],
+    doctor_id: Optional[str],
+    exclude: Optional[datetime],
+) -> Resolution:
+    """Free slots that fit every wish: the day said (or from now on), the hours, the
+    days excluded; « vers 11 h » gets the nearest first. When the day has none, the
+    same hours on the next days, said so."""
+    scope = wished_time_from_slot(wishes.day, str(operations.config.timezone))
+    if wishes.exact is not None and scope is not None and scope.kind == "day":
+        start = scope.start.replace(hour=wishes.exact // 60, minute=wishes.exact % 60)
+        return _exact(operations, start, doctor_id, exclude)
+    if wishes.exact is not None and wish is not None and wish.kind == "instant" and scope is None:
+        return _exact(operations, wish.start, doctor_id, exclude)
+    now = operations.now()
+    horizon = now + operations.config.booking_horizon
+    low = max(scope.start, now) if scope else now
+    high = min(scope.end or horizon, horizon) if scope else min(now + SEARCH_WINDOW, horizon)
+    offers = _fitting(operations, wishes, low, high, doctor_id, exclude)
+    if offers:
+        return Resolution(offers=offers)
+    later = _fitting(operations, wishes, high, horizon, doctor_id, exclude)
+    if later:
+        return Resolution(offers=later, explanation="Il n'y a plus de place à ce moment-là.")
+    return Resolution(
+        offers=nearest_offers(operations, _anchor(operations, low), doctor_id, exclude),
+        explanation="Je n'ai pas de créneau qui corresponde à tout cela.",
+    )
+
+
+def _fitting(
+    operations: ClinicOperations, wishes: TimeWishes, low: datetime, high: datetime,
+    doctor_id: Optional[str], exclude: Optional[datetime],
+) -> List[Slot]:
+    """Up to three free slots of the first day that has any, in ``[low, high)``."""
+    if high <= low:
+        return []
+    zone = operations.config.timezone
+    free = [s for s in operations.free_slots_between(low, high, doctor_id)
+            if s.start != exclude and wishes.accepts(s.start.astimezone(zone))]
+    if not free:
+        return []
+    first_day = [s for s in free if s.start.astimezone(zone).date() == free[0].start.astimezone(zone).date()]
+    if wishes.around is not None:
+        def distance(slot: Slot) -> int:
+            local = slot.start.astimezone(zone)
+            return abs(local.hour * 60 + local.minute - wishes.around)
+        first_day = sorted(first_day, key=lambda s: (distance(s), s.start))
+    return sorted(first_day[:OFFER_COUNT], key=lambda s: s.start)
 
 
 def _closed(operations: ClinicOperations, day_start: datetime, doctor_id: Optional[str]) -> bool:

@@ -5,6 +5,9 @@ Two readers, each for its own input, with all the words they know kept here:
 * :func:`parse_yes_no` reads a chat message or a transcript inside the dialogue (the
   action server): accents and punctuation ignored, "pas" and "ne … pas" understood,
   True/False/None;
+* :func:`yes_first` reads an answer to a confirmation that starts with yes and may
+  go on repeating the action (« oui, annulez », « oui merci »): yes, unless it turns
+  into a change (« oui mais plutôt jeudi ») or a no;
 * :func:`snap_yes_no` decides, right after recognition, whether an utterance is *only*
   a yes or a no (politeness aside) so that the voice channel can hand the dialogue a
   clean "oui"/"non"; anything more stays free text.
@@ -84,6 +87,32 @@ def _consume(pattern: re.Pattern[str], said: str) -> tuple[str, bool]:
     """``said`` without ``pattern``'s matches, and whether there was one."""
     rest, count = pattern.subn(" ", said)
     return rest, count > 0
+
+
+# ------------------------------------------------- a confirmation's answer
+
+_LEADING_YES = re.compile(
+    r"(?:(?:euh|heu|hum|ben|bah|ah|oh|eh|alors|bon|bien)\s+)*"
+    r"(?:oui|ouais|ouaip|ok|okay|d\s+accord|daccord|exactement|absolument|parfait|tres\s+bien"
+    r"|tout\s+a\s+fait|bien\s+sur|volontiers|entendu|je\s+confirme|confirme|c\s+est\s+ca"
+    r"|c\s+est\s+bien\s+ca|c\s+est\s+bon|c\s+est\s+parfait|ca\s+marche|ca\s+me\s+va"
+    r"|allez\s+y|vas\s+y|impeccable|voila|certainement|evidemment|effectivement)\b"
+)
+_A_CHANGE = _any_of(
+    "mais", "plutot", r"par\s+contre", "sauf", "changer", "modifier", "autre", "corriger",
+    r"attendez", "finalement", r"en\s+fait", "pardon",
+)
+
+
+def yes_first(text: str) -> bool:
+    """Whether an answer to « Je confirme ? » is a yes said first, whatever follows:
+    « oui, annulez », « oui, je confirme l'annulation », « oui merci », « d'accord,
+    allez-y ». Not when it goes on to a change or a no (« oui mais plutôt jeudi »,
+    « oui enfin non »): that is a correction, for the form to read."""
+    said = _words(text)
+    if not _LEADING_YES.match(said):
+        return False
+    return not _matches(_A_CHANGE, said) and parse_yes_no(said) is True
 
 
 # ------------------------------------------------------------- a whole utterance

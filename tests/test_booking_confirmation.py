@@ -130,7 +130,7 @@ async def test_deny_asks_what_to_correct(domain, operations, session_factory):
     assert rows(session_factory, Appointment) == []
     assert domain["responses"]["utter_ask_booking_correction"] == [
         {"text": "Que faut-il corriger : le nom, le prénom, le numéro de dossier, "
-                 "le téléphone, ou la date ?"}
+                 "le téléphone, la date, ou le médecin ?"}
     ]
 
 

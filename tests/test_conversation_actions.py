@@ -15,6 +15,7 @@ from actions import (
     cancellation,
     clinic_information,
     conversation_control,
+    emergency,
     handoff,
     rescheduling,
     slots,
@@ -272,7 +273,7 @@ async def test_reset_forms_after_a_declined_offer_closes_the_offer(domain):
 
 def _action_classes():
     modules = (appointment_lookup, ask_limit, booking, cancellation, clinic_information,
-               conversation_control, handoff, rescheduling)
+               conversation_control, emergency, handoff, rescheduling)
     for module in modules:
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if (issubclass(cls, Action) and cls.__module__ == module.__name__

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from unittest.mock import ANY
+
 import pytest
 from rasa_sdk.events import SlotSet
 from sqlalchemy import select
@@ -357,6 +359,7 @@ async def test_new_time_keeps_the_same_doctor(domain, operations):
     result, said_back = await validate(slots.RESCHEDULE_FORM, tracker, domain)
 
     assert result == {
+        slots.TIME_WISHES: ANY,  # every wish so far (tests/test_time_wishes.py)
         slots.NEW_TIME: "2026-11-26T09:00:00+01:00",
         slots.CHOSEN_SLOT: slot_value("2026-11-26T09:00:00", "dubois"),
         slots.OFFERED_SLOTS: [],
@@ -382,6 +385,7 @@ async def test_new_time_equal_to_the_current_one(domain, operations):
     assert said_back == ["Votre rendez-vous est déjà à cette heure-là."]
     offers = result.pop(slots.OFFERED_SLOTS)
     assert result == {
+        slots.TIME_WISHES: ANY,  # every wish so far (tests/test_time_wishes.py)
         slots.NEW_TIME: None, slots.CHOSEN_SLOT: None,
         slots.VALIDATION_FAILURES: {slots.NEW_TIME: 1},
     }
@@ -420,6 +424,7 @@ async def test_new_time_taken_offers_the_doctor_s_nearest(domain, operations, du
         slot_value("2026-11-26T10:00:00", "dubois"),
     ]
     assert result == {
+        slots.TIME_WISHES: ANY,  # every wish so far (tests/test_time_wishes.py)
         slots.NEW_TIME: None, slots.CHOSEN_SLOT: None, slots.OFFERED_SLOTS: offers,
         slots.VALIDATION_FAILURES: {slots.NEW_TIME: 1},
     }
