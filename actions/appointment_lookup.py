@@ -22,7 +22,7 @@ from actions.expected_answer import DATE, expecting
 from actions.clinic_operations import AppointmentDetails, ClinicOperations
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.duckling_client import first_time_entity
-from actions.form_validation import ClinicFormValidation
+from actions.form_validation import ClinicFormValidation, spelled_answer
 from actions.no_file_number import identity_slots
 from spoken_french.say import say_datetime, say_list
 from actions.time_entities import wished_time_from_entity
@@ -87,12 +87,12 @@ class AppointmentLookupValidation(ClinicFormValidation, ABC):
     async def extract_last_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return name_answer(tracker, slots.LAST_NAME)
+        return spelled_answer(tracker, slots.LAST_NAME) or name_answer(tracker, slots.LAST_NAME)
 
     async def extract_first_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return name_answer(tracker, slots.FIRST_NAME)
+        return spelled_answer(tracker, slots.FIRST_NAME) or name_answer(tracker, slots.FIRST_NAME)
 
     async def identity_accepted(
         self,

@@ -57,8 +57,7 @@ class ActionEmergencyWarned(Action):
 
 
 class ActionEmergencyFollowUp(Action):
-    """A turn after the warning: the advice again, or, for a request, the question
-    whether the caller still wants it."""
+    """A turn after the warning that continues it: the advice again."""
 
     def name(self) -> Text:
         return "action_emergency_follow_up"
@@ -66,12 +65,22 @@ class ActionEmergencyFollowUp(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        if intent in REQUESTS:
-            dispatcher.utter_message(text=still_want(intent), **expecting(YES_NO))
-            return [SlotSet(slots.PENDING_REQUEST, intent), SlotSet(slots.EMERGENCY_WARNED, False)]
         dispatcher.utter_message(text=FOLLOW_UP)
         return []
+
+
+class ActionRequestAfterEmergency(Action):
+    """A request after the warning: is it still wanted? (``pending_request``)"""
+
+    def name(self) -> Text:
+        return "action_request_after_emergency"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        dispatcher.utter_message(text=still_want(intent), **expecting(YES_NO))
+        return [SlotSet(slots.PENDING_REQUEST, intent), SlotSet(slots.EMERGENCY_WARNED, False)]
 
 
 class ActionPendingRequestAnswered(Action):

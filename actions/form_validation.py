@@ -148,6 +148,15 @@ def said_as_a_name(tracker: Tracker, slot: str, value: Any) -> bool:
     return _INTRODUCES_A_NAME.search(text) is not None
 
 
+def spelled_answer(tracker: Tracker, slot: str) -> Dict[Text, Any]:
+    """A name spelled letter by letter when it is asked (« R, O, U, X »), whatever
+    intent the NLU gave it (« R, O » reads like « OK »: ``affirm``)."""
+    if tracker.get_slot(slots.REQUESTED_SLOT) != slot:
+        return {}
+    text = (tracker.latest_message or {}).get("text") or ""
+    return {slot: text} if spelled_word(text) else {}
+
+
 def value_before_the_answer(tracker: Tracker, slot: str) -> Any:
     """The value ``slot`` had before the latest user message."""
     events = list(tracker.events or [])
@@ -279,6 +288,16 @@ class ClinicFormValidation(FormValidationAction, ABC):
         return events if events[slot] is None else self.succeed(tracker, events)
 
     # -- identity --------------------------------------------------------------
+
+    async def extract_last_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return spelled_answer(tracker, slots.LAST_NAME)
+
+    async def extract_first_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return spelled_answer(tracker, slots.FIRST_NAME)
 
     def validate_last_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -12,7 +12,9 @@ classifiers and:
   unconsciousness, a stroke, suicide, poisoning, convulsions, a severe allergy, a
   serious injury, a call for help), whatever DIET or the fallback decided;
 * says ``goodbye`` for a sentence that only says the caller has to go
-  (:data:`LEAVING`) when DIET was unsure of it (``nlu_fallback``);
+  (:data:`LEAVING`) when DIET was unsure of it (``nlu_fallback``) or took it for an
+  answer (``inform``: a model trained on another CPU did, for « il faut que je m'en
+  aille »);
 * keeps DIET's ``emergency`` only when the sentence gives a medical reason
   (:func:`~nlu_components.medical_alarm.medical_reason`). Without one, the caller
   has to go (:data:`LEAVING`, the whole sentence: ``goodbye``), or has a pain that has
@@ -128,8 +130,8 @@ class EmergencyKeywordClassifier(GraphComponent):
             ranking = message.get(INTENT_RANKING_KEY) or []
             predicted = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             top = ranking[0].get(INTENT_NAME_KEY) if ranking else None
-            if predicted == FALLBACK_INTENT and leaving(text):
-                put_first(message, LEAVING_INTENT)  # DIET unsure: the formula says it
+            if predicted in (FALLBACK_INTENT, "inform") and leaving(text):
+                put_first(message, LEAVING_INTENT)  # DIET unsure, or read an answer
                 continue
             if EMERGENCY_INTENT not in (predicted, top):
                 continue

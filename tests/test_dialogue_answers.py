@@ -19,6 +19,7 @@ from actions.emergency import (
     ActionEmergencyFollowUp,
     ActionEmergencyWarned,
     ActionPendingRequestAnswered,
+    ActionRequestAfterEmergency,
 )
 from actions.models import STATUS_BOOKED, STATUS_CANCELLED, Appointment
 from spoken_french.yes_no import yes_first
@@ -230,7 +231,7 @@ async def test_after_a_warning_a_request_is_asked_about_first(domain):
                            text="vous pouvez pas me prendre ce matin plutôt ?",
                            intent="reschedule_appointment")
 
-    events = await run_action(ActionEmergencyFollowUp(), tracker, dispatcher, domain)
+    events = await run_action(ActionRequestAfterEmergency(), tracker, dispatcher, domain)
 
     assert {e["name"]: e["value"] for e in events} == {
         slots.PENDING_REQUEST: "reschedule_appointment", slots.EMERGENCY_WARNED: False}

@@ -42,6 +42,14 @@ async def test_a_spelled_surname_is_the_whole_word(domain, operations):
 
 
 @pytest.mark.asyncio
+async def test_a_spelling_taken_for_ok_is_still_the_surname(domain, operations):
+    # « R, O, U, X » reads like « OK »: the NLU says affirm and maps no name.
+    tracker = booking_tracker(slots.LAST_NAME, "R, O, U, X", intent="affirm")
+    result, said_back = await validate(tracker, domain)
+    assert result[slots.LAST_NAME] == "Roux" and said_back == []
+
+
+@pytest.mark.asyncio
 async def test_the_doctor_named_with_the_name_is_not_the_surname(domain, operations):
     said = "Paul Girard, je voudrais voir le docteur Dubois"
     tracker = booking_tracker(

@@ -11,8 +11,9 @@ them are that name, even below the guard's confidence threshold down to
 :data:`MIN_NAME_LOGPROB`. Anything else stays as heard (or refused) as before.
 
 The sound key is a rough French phonetic spelling (silent letters dropped, « au »,
-« eau » and « o » alike, nasal vowels folded, double letters single): names one sound
-apart match (« tumas » / « thomas »), two names equally close match neither.
+« eau » and « o » alike, nasal vowels folded, double letters single, a final « -se »
+heard as « z »: « Louise » is not « Louis »): names one sound apart match (« tumas » /
+« thomas »), two names equally close match neither.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ _SOUNDS = (
     (r"eau|au", "o"), (r"ou", "u"), (r"oi", "wa"), (r"ai|ei", "e"),
     (r"ien$", "iI"), (r"(?:ain|ein|in|un|im)(?![aeiou])", "I"),
     (r"(?:an|en|am|em)(?![aeiou])", "A"), (r"(?:on|om)(?![aeiou])", "O"),
-    (r"ll", "l"), (r"(.)\1", r"\1"), (r"(?<=.)[estdx]+$", ""), (r"(?<=.)e(?=[^aeiouAIO]$)", ""),
+    (r"ll", "l"), (r"(.)\1", r"\1"), (r"(?<=[aeiou])se$", "z"), (r"(?<=.)[estdx]+$", ""), (r"(?<=.)e(?=[^aeiouAIO]$)", ""),
 )
 
 
