@@ -53,7 +53,7 @@ WITH_SECRETS := export RASA_API_TOKEN=$${RASA_API_TOKEN:-$$(cat var/rasa_api_tok
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 .PHONY: help setup models run services migrate check-config train validate test test-unit \
-        test-stories test-e2e shell actions bench bench-text bench-turns bench-voice bench-phone bench-abuse nlu-report clean \
+        test-stories test-e2e shell actions bench bench-text bench-conversations bench-turns bench-voice bench-phone bench-abuse nlu-report clean \
         setup-tts coqui models-vosk purge api-token staff-token review add-reviewed test-walk \
         staff-user import-patients
 
@@ -177,6 +177,9 @@ bench: setup ## Duckling benchmark, written to bench/results/
 
 bench-text: setup train ## Colloquial phrases and scripted conversations over the staff chat -> bench/results/text_chat.json
 	$(PY) bench/text_chat.py
+
+bench-conversations: setup train ## 42 scripted patient conversations over the staff chat, database checked -> bench/results/conversations.json
+	$(PY) -m bench.conversations --out bench/results/conversations.json
 
 bench-turns: setup train ## 1, 5, 20, 50 patients booking at once over the staff chat, cost per stage -> bench/results/text_turns.json
 	$(PY) bench/text_turns.py $(BENCH_TURNS_ARGS)

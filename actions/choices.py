@@ -203,8 +203,10 @@ def _entity_cues(value: datetime, said: str, offered: Sequence[datetime]) -> lis
     same_date = _offers_where(offered, lambda s: local(s).date() == s.date())
     if (value.hour, value.minute) == (0, 0):
         return [same_date]
+    # « huit heures et demie » after 8:30 is 20:30 to Duckling (its next one): the
+    # offers settle morning or evening, so both halves of the day count.
     same_time = _offers_where(
-        offered, lambda s: (local(s).hour, local(s).minute) == (s.hour, s.minute)
+        offered, lambda s: (local(s).hour % 12, local(s).minute) == (s.hour % 12, s.minute)
     )
     return [same_time, same_date] if _RELATIVE_DAY.search(said) else [same_time]
 

@@ -32,6 +32,7 @@ from actions.clinic_service import clinic_operations, run_blocking
 from actions.expected_answer import YES_NO, expecting
 from actions.identity_failures import Attempt, FailureCount
 from actions.no_file_number import NOT_FOUND_BY_NAME, name_phone_subject, without_file_number
+from actions.stated_facts import stated_before_asked, without_phone
 from spoken_french.hesitations import BEFORE_A_NAME
 from spoken_french.spelling import spelled_word
 from spoken_french.numbers import mask_patient_id, normalize_phone, parse_patient_id
@@ -327,7 +328,13 @@ class ClinicFormValidation(FormValidationAction, ABC):
     async def extract_patient_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return without_file_number(tracker, dispatcher)
+        return (without_file_number(tracker, dispatcher)
+                or stated_before_asked(tracker, slots.PATIENT_ID))
+
+    async def extract_phone_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return stated_before_asked(tracker, slots.PHONE_NUMBER)
 
     async def validate_patient_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -488,7 +495,7 @@ class ClinicFormValidation(FormValidationAction, ABC):
     ) -> Dict[Text, Any]:
         digits = clinic_config().patient_id_digits
         patient_id = _first_parsed(
-            lambda text: parse_patient_id(text, digits), value, tracker
+            lambda text: parse_patient_id(without_phone(text), digits), value, tracker
         )
         if patient_id is None:
             return self.fail(

@@ -162,6 +162,16 @@ def test_pick_with_a_duckling_value(text: str, value: datetime, expected: dateti
     assert pick_offered_slot(text, OFFERED, time_entity_value=value) == expected
 
 
+def test_a_morning_offer_picked_after_that_hour_today():
+    """At 9:00, Duckling makes « huit heures et demie » 20:30 today (its next one); the
+    offer of tomorrow 8:30 is what the caller picked (the conversations bench found 14
+    conversations refused « Le cabinet ne reçoit pas à cette heure-là »)."""
+    mornings = [paris(2026, 11, 26, 8, 30), paris(2026, 11, 26, 9), paris(2026, 11, 26, 9, 30)]
+    evening = paris(2026, 11, 25, 20, 30)
+    assert pick_offered_slot("huit heures et demie ça m'va", mornings, evening) == mornings[0]
+    assert pick_offered_slot("9h ça m'va", mornings, paris(2026, 11, 25, 21)) == mornings[1]
+
+
 @pytest.mark.parametrize(
     ("text", "value", "expected"),
     [

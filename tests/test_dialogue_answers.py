@@ -248,3 +248,45 @@ async def test_the_pending_request_answered(domain, intent, warned):
     events = await run_action(ActionPendingRequestAnswered(), tracker)
     assert {e["name"]: e["value"] for e in events} == {
         slots.PENDING_REQUEST: None, slots.EMERGENCY_WARNED: warned}
+
+
+# ----------------------------------------------------------------------- point 6, said up front
+
+
+@pytest.mark.asyncio
+async def test_a_file_number_and_a_phone_said_in_the_request_fill_their_slots(domain, operations):
+    said = ("bonjour, c'est Marie Dupont, dossier 482913, je voudrais un rendez-vous, "
+            "mon numéro c'est le 06 12 34 56 78")
+    tracker = booking_tracker(None, said, intent="book_appointment")
+
+    result, said_back = await validate(tracker, domain)
+
+    assert result[slots.PATIENT_ID] == "482913"
+    assert result[slots.PHONE_NUMBER] == "+33612345678"
+    assert said_back == []
+
+
+@pytest.mark.asyncio
+async def test_the_phone_said_with_the_file_number_is_checked_with_it(domain, operations):
+    from tests.tracker_builder import MARIE, paris
+
+    operations.book(MARIE, paris("2026-11-30T09:00:00"), "martin")
+    said = "482913, et mon téléphone c'est le 06 12 34 56 78"
+    tracker = form_tracker(slots.CANCEL_FORM, slots.PATIENT_ID, said,
+                           filled={slots.PATIENT_ID: said})
+
+    result, said_back = await validate_form(slots.CANCEL_FORM, tracker, domain)
+
+    assert result[slots.IDENTITY_VERIFIED] is True
+    assert said_back[0].startswith("Merci. Votre rendez-vous est le lundi 30 novembre")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("said", [
+    "je voudrais un rendez-vous le 12 à 15 h", "c'est pour mon fils de 12 ans",
+    "un rendez-vous pour 2 personnes à 10 h 30",
+])
+async def test_numbers_that_are_no_file_number_nor_phone_fill_nothing(domain, operations, said):
+    tracker = booking_tracker(None, said, intent="book_appointment")
+    result, _ = await validate(tracker, domain)
+    assert slots.PATIENT_ID not in result and slots.PHONE_NUMBER not in result
