@@ -68,6 +68,9 @@ _NAME_LEAD_INS = re.compile(
     r"(?:(?:madame|monsieur|mademoiselle|mme|mr)\b\.?\s*|m\.\s*)?",
     re.IGNORECASE,
 )
+_PAUSED_FILLERS = re.compile(r"^(?:(?:euh+|heu+|ben|bah|bon|alors|donc)\s*(?:\.{2,}|…|,)\s*)+",
+                             re.IGNORECASE)
+_ON_THE_LINE = re.compile(r"\s+(?:à l'appareil|au téléphone|au bout du fil|ici)$", re.IGNORECASE)
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '\-][^\W\d_]+){0,3}$")
 
 
@@ -90,10 +93,14 @@ def caller_key(tracker: Tracker) -> str:
 
 
 def clean_name(text: Optional[str]) -> Optional[str]:
-    """A person's name from an answer ("euh je m'appelle Dupont" -> "Dupont")."""
+    """A person's name from an answer ("euh je m'appelle Dupont" -> "Dupont", "alors,
+    Poirier" -> "Poirier", "Bernard Roux à l'appareil" -> "Bernard Roux")."""
     if not text:
         return None
-    candidate = _NAME_LEAD_INS.sub("", text.strip().rstrip(".!?, ")).strip()
+    said = _PAUSED_FILLERS.sub("", text.strip())  # « ben... Martin »: not « Ben Martin »
+    said = " ".join(re.sub(r"\.{2,}|…|[,;:!?]", " ", said).split()).rstrip(". ")
+    said = _ON_THE_LINE.sub("", said)
+    candidate = _NAME_LEAD_INS.sub("", said).strip()
     if not candidate or not _NAME.match(candidate) or len(candidate) > 60:
         return None
     return " ".join(

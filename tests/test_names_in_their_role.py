@@ -96,3 +96,14 @@ async def test_the_doctor_is_corrected_like_the_rest(domain, operations, said, d
             "D'accord. Vous pouvez venir avec la docteure Martin, le docteur Dubois ou la "
             "docteure Nguyen. Dites-moi le médecin avec le moment qui vous convient."
         ]
+
+
+@pytest.mark.parametrize("said, name", [
+    ("alors, Poirier", "Poirier"), ("euh... c'est Odette", "Odette"),
+    ("Bernard Roux à l'appareil", "Bernard Roux"), ("ben... Martin", "Martin"),
+    ("bon, alors, Durand", "Durand"), ("Ben", "Ben"),
+])
+def test_names_said_with_pauses_and_fillers(said, name):
+    from actions.form_validation import clean_name
+
+    assert clean_name(said) == name
