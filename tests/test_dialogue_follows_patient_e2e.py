@@ -14,13 +14,14 @@ import asyncio
 from datetime import timezone
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from actions.emergency import FOLLOW_UP
 from actions.no_file_number import BY_NAME
 from spoken_french.say import say_date
 from simulation.stack import Stack, running_stack
 from tests.test_stack_e2e import (
-    PHONE_QUESTION_TIMEOUT, answer, appointments_of, dial, next_open_weekday, utc_naive,
+    PHONE_QUESTION_TIMEOUT, answer, appointments_of, dial, next_open_weekday,
 )
 
 pytestmark = pytest.mark.e2e
@@ -165,7 +166,17 @@ def test_6_a_phone_number_read_as_a_date_keeps_the_date_given_up_front(stack):
     assert local_times(stack, "610005") == [(day, "15:00")]
 
 
+def appointment_count(stack: Stack) -> int:
+    engine = create_engine(stack.env["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT COUNT(*) FROM appointments")).scalar_one()
+    finally:
+        engine.dispose()
+
+
 def test_7_after_an_emergency_the_conversation_stays_with_it(stack):
+    before = appointment_count(stack)
     sender = "e2e-21-emergency"
     warned = say(stack, sender, "mon mari a très mal à la poitrine et il transpire")
     assert any("le 15" in t for t in warned), warned
@@ -178,6 +189,7 @@ def test_7_after_an_emergency_the_conversation_stays_with_it(stack):
     from tests.test_stack_e2e import tracker_of
 
     assert tracker_of(stack, f"staff:{sender}")["active_loop"] == {}
+    assert appointment_count(stack) == before  # nothing booked, moved or cancelled
 
 
 def assert_stays_with_the_emergency(texts: list) -> None:
@@ -242,10 +254,13 @@ def test_phone_4_a_goodbye_at_the_read_back(stack):
         "610004#",
         "0651223304#",
         ((f"{say_date(day)} à 16 heures",) * 3, "Je confirme"),
-        (("bon, au revoir",) * 3, "avant de raccrocher"),
+        # Under the yes/no prompt, « au revoir » alone came back « Redoire. » on this CPU.
+        (("merci, je vais raccrocher, au revoir",) * 3, "avant de raccrocher"),
         (("oui",) * 3, "C'est noté"),
     ])
-    assert (day, "16:00") in local_times(stack, "610004")
+    # The booking was written after the goodbye and « oui » (the day is as Whisper heard
+    # it: « lundi 14 » came back as the 8th once on this CPU).
+    assert any(hour == "16:00" for _, hour in local_times(stack, "610004"))
 
 
 def test_phone_5_no_no_i_want_to_cancel_it(stack):
