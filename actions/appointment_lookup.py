@@ -23,6 +23,7 @@ from actions.clinic_operations import AppointmentDetails, ClinicOperations
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.duckling_client import first_time_entity
 from actions.form_validation import ClinicFormValidation, spelled_answer
+from actions.latest_message import latest_intent
 from actions.no_file_number import identity_slots
 from spoken_french.say import say_datetime, say_list
 from actions.time_entities import wished_time_from_entity
@@ -67,10 +68,9 @@ def name_answer(tracker: Tracker, slot: str) -> Dict[Text, Any]:
     only."""
     if tracker.get_slot(slots.REQUESTED_SLOT) != slot or slot in tracker.slots_to_validate():
         return {}
-    message = tracker.latest_message or {}
-    if (message.get("intent") or {}).get("name") in _NOT_A_NAME:
+    if latest_intent(tracker) in _NOT_A_NAME:
         return {}
-    return {slot: message.get("text") or None}
+    return {slot: (tracker.latest_message or {}).get("text") or None}
 
 
 class AppointmentLookupValidation(ClinicFormValidation, ABC):

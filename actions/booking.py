@@ -34,6 +34,7 @@ from actions.clinic_service import clinic_operations, run_blocking
 from actions.no_file_number import identity_slots
 from actions.expected_answer import DATE, YES_NO, expecting
 from actions.form_done import ANYTHING_ELSE, FormDoneAction
+from actions.latest_message import latest_intent
 from actions.confirmation import before_hanging_up, confirmation_answer, not_yet_saved
 from actions.form_validation import (
     STAFF_CALLER_PREFIX,
@@ -288,12 +289,10 @@ class ValidateBookingForm(ClinicFormValidation):
         """« Que faut-il corriger ? » — « changer de médecin », « le jour »: an answer
         that names a field is the answer, whatever intent it was given (« changer »
         is not a wish to move an appointment here)."""
-        message = tracker.latest_message or {}
-        intent = (message.get("intent") or {}).get("name")
         if (tracker.get_slot(slots.REQUESTED_SLOT) != slots.BOOKING_CORRECTION
-                or intent in _NOT_A_CORRECTION or _field_to_correct(tracker) is None):
+                or latest_intent(tracker) in _NOT_A_CORRECTION or _field_to_correct(tracker) is None):
             return {}
-        return {slots.BOOKING_CORRECTION: message.get("text")}
+        return {slots.BOOKING_CORRECTION: (tracker.latest_message or {}).get("text")}
 
     async def validate_booking_correction(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -12,6 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clinic_config import WEEKDAYS, ClinicConfig, Doctor, Period, clinic_config
+from actions.latest_message import latest_intent
 from spoken_french.say import say_list, say_phone, say_time
 
 _JOURS = {
@@ -158,7 +159,6 @@ class ActionAnswerClinicQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        say = FAQ_INTENTS.get(intent)
+        say = FAQ_INTENTS.get(latest_intent(tracker))
         dispatcher.utter_message(text=say(clinic_config()) if say else TOPICS)
         return []

@@ -18,6 +18,7 @@ from typing import Any, Dict, Text
 from rasa_sdk import Tracker
 
 from actions import slots
+from actions.latest_message import latest_intent
 from spoken_french.yes_no import yes_first
 
 # Entities that make « oui, … » a correction rather than a plain yes.
@@ -31,8 +32,7 @@ def confirmation_answer(tracker: Tracker, slot: str) -> Dict[Text, Any]:
     if tracker.get_slot(slots.REQUESTED_SLOT) != slot:
         return {}
     message = tracker.latest_message or {}
-    intent = (message.get("intent") or {}).get("name")
-    if intent == "goodbye" and not tracker.get_slot(slots.GOODBYE_WARNED):
+    if latest_intent(tracker) == "goodbye" and not tracker.get_slot(slots.GOODBYE_WARNED):
         return {slots.GOODBYE_WARNED: True}
     entities = {e.get("entity") for e in message.get("entities") or []}
     if yes_first(message.get("text") or "") and not entities.intersection(_NEW_VALUES):
@@ -42,8 +42,7 @@ def confirmation_answer(tracker: Tracker, slot: str) -> Dict[Text, Any]:
 
 def before_hanging_up(tracker: Tracker) -> bool:
     """Whether the confirmation is asked again because the caller said goodbye."""
-    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-    return intent == "goodbye" and bool(tracker.get_slot(slots.GOODBYE_WARNED))
+    return latest_intent(tracker) == "goodbye" and bool(tracker.get_slot(slots.GOODBYE_WARNED))
 
 
 def not_yet_saved(what: str) -> str:

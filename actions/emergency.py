@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions import slots
 from actions.conversation_control import reset_form_events
 from actions.expected_answer import YES_NO, expecting
+from actions.latest_message import latest_intent
 
 FOLLOW_UP = (
     "Je ne peux pas juger de la gravité. Au moindre doute, appelez tout de suite le 15, "
@@ -78,7 +79,7 @@ class ActionRequestAfterEmergency(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         dispatcher.utter_message(text=still_want(intent), **expecting(YES_NO))
         return [SlotSet(slots.PENDING_REQUEST, intent), SlotSet(slots.EMERGENCY_WARNED, False)]
 
@@ -93,6 +94,5 @@ class ActionPendingRequestAnswered(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         return [SlotSet(slots.PENDING_REQUEST, None),
-                SlotSet(slots.EMERGENCY_WARNED, intent != "affirm")]
+                SlotSet(slots.EMERGENCY_WARNED, latest_intent(tracker) != "affirm")]

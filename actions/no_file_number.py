@@ -23,7 +23,7 @@ from actions import slots
 from actions.ask_limit import LIMIT_OFFER, gave_up_outcome
 from actions.clinic_service import clinic_operations
 from actions.expected_answer import YES_NO, expecting
-from spoken_french.normalize import without_accents
+from spoken_french.normalize import plain_words, without_accents
 
 NAME_AND_PHONE = "name_and_phone"
 BY_NAME = (
@@ -47,7 +47,7 @@ _DOES_NOT_HAVE = re.compile(
 
 def does_not_have_it(text: str) -> bool:
     """Whether an answer to the file number's question says the caller lacks it."""
-    said = " ".join(re.sub(r"[^a-z0-9]+", " ", without_accents(text.replace("’", "'"))).split())
+    said = plain_words(text)
     return not re.search(r"\d", said) and _DOES_NOT_HAVE.search(said) is not None
 
 

@@ -19,7 +19,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Dict, List, Optional, Tuple
 
 from actions.time_entities import WishedTime
-from spoken_french.normalize import without_accents
+from spoken_french.normalize import plain_words
 from spoken_french.numbers import digits_from_speech
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -90,10 +90,6 @@ class TimeWishes:
         return self.latest is None or minute < self.latest
 
 
-def _words(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", without_accents(text.replace("’", "'"))).split())
-
-
 def _minutes(hour_words: str, minute_words: Optional[str]) -> Optional[int]:
     digits = digits_from_speech(hour_words.replace("-", " "))
     if not digits or not digits.isdigit() or int(digits) > 23:
@@ -138,7 +134,7 @@ def read_wishes(before: TimeWishes, text: str, entities: List[WishedTime]) -> Ti
     tomorrow); the hours only when it speaks of hours; excluded days add up."""
     # « avant midi » is an hour, « l'après-midi » a part of the day.
     said = re.sub(r"\b(avant|vers|jusqu a|pas apres|a partir de|au plus tard a?) midi\b", r"\1 12 h",
-                  _words(text))
+                  plain_words(text))
     exclusion = _EXCLUDED_DAY.format(days="|".join(WEEKDAYS))
     excluded = {WEEKDAYS.index(d) for d in re.findall(exclusion, said)}
     wishes = replace(before, excluded_weekdays=tuple(sorted(set(before.excluded_weekdays) | excluded)))

@@ -11,6 +11,12 @@ def without_accents(word: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+def plain_words(text: str) -> str:
+    """Lower case, no accents, apostrophes and punctuation as spaces: « C'est l'après-midi ! »
+    -> "c est l apres midi", for the patterns that read what a caller said."""
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", without_accents(text.replace("’", "'"))).split())
+
+
 def normalize_words(text: str) -> str:
     """Lower case, straight apostrophes, no punctuation except apostrophes and hyphens."""
     text = unicodedata.normalize("NFC", text).lower().replace("’", "'").replace("`", "'")

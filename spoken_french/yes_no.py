@@ -18,7 +18,7 @@ import re
 from typing import Optional, Tuple
 
 from spoken_french.hesitations import AROUND_YES_NO
-from spoken_french.normalize import normalize_words, without_accents as _plain
+from spoken_french.normalize import normalize_words, plain_words as _words
 
 # ------------------------------------------------------------- a chat message
 
@@ -39,11 +39,6 @@ def parse_yes_no(text: str) -> bool | None:
     if is_yes == is_no:
         return None
     return is_yes
-
-def _words(text: str) -> str:
-    """Lower case, no accents, punctuation and apostrophes as spaces."""
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", _plain(text.replace("’", "'"))).split())
-
 
 def _matches(pattern: re.Pattern[str], said: str) -> bool:
     return pattern.search(said) is not None
