@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +24,7 @@ from actions.confirmation import before_hanging_up, confirmation_answer, not_yet
 from actions.expected_answer import YES_NO, expecting
 from actions.form_done import ANYTHING_ELSE, FormDoneAction
 from actions.scheduling import SlotRejected
+from actions.stated_new_time import offer_remembered_time, remember_new_time
 from actions.time_answers import (
     CALENDAR_UNAVAILABLE,
     offers_after_conflict,
@@ -48,6 +50,18 @@ class ValidateRescheduleForm(AppointmentLookupValidation):
         if slots.APPOINTMENT_ID in required:
             required += [slots.NEW_TIME, slots.RESCHEDULE_CONFIRMED]
         return required
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        """The form's validation, then the new time said in the request: kept until the
+        appointment is chosen, then searched (:mod:`actions.stated_new_time`)."""
+        remembered = await remember_new_time(tracker)
+        tracker.slots.update(remembered)
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        current = chosen_appointment(tracker)  # the validation updated tracker.slots
+        offered = await offer_remembered_time(dispatcher, tracker, current) if current else {}
+        return events + [SlotSet(name, value) for name, value in {**remembered, **offered}.items()]
 
     async def extract_reschedule_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

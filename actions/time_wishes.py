@@ -147,6 +147,12 @@ def read_wishes(before: TimeWishes, text: str, entities: List[WishedTime]) -> Ti
     return replace(wishes, **hours) if hours else wishes
 
 
+def speaks_of_a_day(text: str) -> bool:
+    """Whether ``text`` names a day (« mercredi », « demain », « le 14 », « la semaine
+    prochaine »), not only hours."""
+    return bool(_DAY_WORDS.search(plain_words(text)))
+
+
 def _whole_day(moment: WishedTime) -> WishedTime:
     start = datetime.combine(moment.start.date(), time(0), tzinfo=moment.start.tzinfo)
     return WishedTime(start, start + timedelta(days=1), "day")

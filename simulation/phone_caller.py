@@ -67,6 +67,10 @@ MAX_RECEIVE_BYTES = 1 << 20
 AUDIO_GRACE_S = 5.0
 
 
+class CallClosedByServer(ConnectionError):
+    """The server closed the stream while the caller was speaking (or before)."""
+
+
 class BotSilent(asyncio.TimeoutError):
     """The bot did not start (or finish) speaking within the time given."""
 
@@ -395,13 +399,26 @@ class SimulatedCaller:
         if last < 0:
             raise ValueError("nothing loud enough to be speech in this utterance")
         turn = Turn("speech", label or (what if isinstance(what, str) else "audio"))
+        self._raise_if_closed(turn.label)
         self._new_turn(turn)  # bot audio before its end does not count as the reply
         done = self._loop.create_future()
         for index, frame in enumerate(frames):
             ends = index == last
             self._outgoing.append((frame, turn if ends else None, done if ends else None))
-        await done
+        try:
+            await done
+        except asyncio.CancelledError:
+            if done.cancelled() and self.closed:  # the sender stopped: the server hung up
+                self._raise_if_closed(turn.label)
+            raise
         return turn
+
+    def _raise_if_closed(self, what: str) -> None:
+        if self.closed:
+            raise CallClosedByServer(
+                f"the server closed the call before {what!r} was said: code "
+                f"{getattr(self.ws, 'close_code', None)}, reason "
+                f"{getattr(self.ws, 'close_reason', None)!r}")
 
     async def press(self, keys: str, *, gap: float = KEY_GAP_S) -> Turn:
         """Press keys on the keypad, one ``dtmf`` event each, ``gap`` seconds apart."""

@@ -84,3 +84,28 @@ def session_factory(database_url):
     engine = make_engine(database_url)
     yield make_session_factory(engine)
     engine.dispose()
+
+
+# -- a failed test on the real stack says what the stack logged --------------------------
+
+_STACK_LOG_LINES = 80
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failed test that used a running stack, attach the end of its log (warnings,
+    errors and the calls' lines): CI keeps no stack log, and a call closed by the server
+    says why only there."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    stack = getattr(item, "funcargs", {}).get("stack")
+    log_path = getattr(stack, "log_path", None)
+    if log_path is None or not Path(log_path).exists():
+        return
+    lines = Path(log_path).read_text(errors="replace").splitlines()
+    kept = [line for line in lines
+            if any(mark in line for mark in ("WARNING", "ERROR", "Traceback", "call CA", "call "))]
+    report.sections.append(("stack log (warnings, errors, calls)",
+                            "\n".join(kept[-_STACK_LOG_LINES:])))

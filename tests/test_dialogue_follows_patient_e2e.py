@@ -33,7 +33,9 @@ LUCIE_MOREL = ("610003", "Morel", "Lucie", "06 51 22 33 03")
 HENRI_BLANC = ("610004", "Blanc", "Henri", "06 51 22 33 04")
 ODILE_PERRIN = ("610005", "Perrin", "Odile", "06 12 34 56 13")  # « 06 12 34 » is a date
 ANDRE_GARNIER = ("610006", "Garnier", "André", "06 51 22 33 06")
-PATIENTS = [JEANNE_FAURE, ROGER_ROUX, LUCIE_MOREL, HENRI_BLANC, ODILE_PERRIN, ANDRE_GARNIER]
+MARC_LEROY = ("610007", "Leroy", "Marc", "06 51 22 33 07")
+PATIENTS = [JEANNE_FAURE, ROGER_ROUX, LUCIE_MOREL, HENRI_BLANC, ODILE_PERRIN, ANDRE_GARNIER,
+            MARC_LEROY]
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +166,20 @@ def test_6_a_phone_number_read_as_a_date_keeps_the_date_given_up_front(stack):
     assert readback.startswith("Je récapitule") and "15 heures" in readback, readback
     say(stack, sender, "oui")
     assert local_times(stack, "610005") == [(day, "15:00")]
+
+
+def test_6_the_new_time_of_a_move_said_in_the_request_is_kept(stack):
+    old, new = next_open_weekday(min_days=3), next_open_weekday(min_days=9)
+    book_by_text(stack, "e2e-21-move-setup", MARC_LEROY, f"{say_date(old)} à 10h")
+    sender = "e2e-21-move-new-time"
+    asked = say(stack, sender, f"je voudrais déplacer mon rendez-vous du {say_date(old)} au "
+                               f"{say_date(new)} à 15h")[-1]
+    assert "dossier" in asked, asked
+    say(stack, sender, "610007")
+    readback = say(stack, sender, "06 51 22 33 07")[-1]
+    assert readback.startswith("Je récapitule") and "15 heures" in readback, readback
+    say(stack, sender, "oui")
+    assert local_times(stack, "610007") == [(new, "15:00")]
 
 
 def appointment_count(stack: Stack) -> int:
