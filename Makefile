@@ -84,15 +84,15 @@ models/whisper-base/model.bin: $(SETUP_STAMP) scripts/fetch_whisper_base.py
 
 models-vosk: models/vosk-model-small-fr-0.22/am/final.mdl ## Download the French Vosk model (vosk-model-small-fr-0.22, md5 and size checked)
 
-models/vosk-model-small-fr-0.22/am/final.mdl: $(SETUP_STAMP) scripts/fetch_vosk_model.py
+models/vosk-model-small-fr-0.22/am/final.mdl: $(SETUP_STAMP) scripts/fetch_vosk_model.py scripts/vosk_archive.py
 	$(PY) scripts/fetch_vosk_model.py --dest models/vosk-model-small-fr-0.22
 	@touch $@
 
 check-config: setup ## Validate clinic.yml
-	@$(PY) -m actions.clinic_config
+	@$(PY) -m clinic.config
 
 migrate: setup ## Apply database migrations (DATABASE_URL)
-	@$(PY) -m actions.database
+	@$(PY) -m clinic.database
 
 train: $(MODEL) ## Train the model if training data or config changed
 
@@ -122,7 +122,7 @@ staff-token: $(SECRETS) ## Print the staff chat's token (POST /webhooks/staff/we
 	@$(WITH_SECRETS) echo "$$STAFF_CHAT_TOKEN"
 
 purge: setup ## Delete conversations older than the retention period (clinic.yml privacy)
-	$(PY) -m actions.retention
+	$(PY) -m clinic.retention
 
 actions: setup $(SECRETS) ## Run the action server alone (on ACTION_HOST, 127.0.0.1 by default)
 	@$(WITH_SECRETS) SANIC_HOST=$(ACTION_HOST) exec $(PY) -m rasa_sdk --actions actions --port $(ACTION_PORT)
@@ -164,7 +164,7 @@ staff-user: setup migrate ## Staff console account NAME=<name>: created (the fir
 	@$(PY) -m staff_console.create_user "$(NAME)" "$(DO)"
 
 import-patients: setup migrate ## Register patients from a CSV file (patient_id,last_name,first_name,phone): make import-patients FILE=patients.csv
-	@$(PY) -m actions.patient_import "$(FILE)"
+	@$(PY) -m clinic.patient_import "$(FILE)"
 
 NLU_FOLDS ?= 3
 nlu-report: setup ## NLU cross-validation; per-intent figures and confusion matrix into README.md

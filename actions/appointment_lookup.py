@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from abc import ABC
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -19,11 +19,14 @@ from rasa_sdk.types import DomainDict
 from actions import slots
 from actions.choices import pick_offered_slot
 from actions.expected_answer import DATE, expecting
-from actions.clinic_operations import AppointmentDetails, ClinicOperations
+from clinic.operations import AppointmentDetails
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.duckling_client import first_time_entity
-from actions.form_validation import ClinicFormValidation, spelled_answer
+from actions.form_validation import ClinicFormValidation
+from actions.identity_check import IdentityCheck
+from actions.name_answers import spelled_answer
 from actions.latest_message import latest_intent
+from actions.time_answers import CALENDAR_UNAVAILABLE
 from actions.no_file_number import identity_slots
 from spoken_french.say import say_datetime, say_list
 from actions.time_entities import wished_time_from_entity
@@ -76,13 +79,31 @@ def name_answer(tracker: Tracker, slot: str) -> Dict[Text, Any]:
 class AppointmentLookupValidation(ClinicFormValidation, ABC):
     """Identity then choice of appointment, for the move and cancel forms."""
 
-    def lookup_slots(self, tracker: Tracker) -> List[Text]:
+    # What the form asks once the appointment is chosen; the last is « Je confirme ? ».
+    after_the_choice: Tuple[Text, ...]
+
+    @property
+    def confirmation_slot(self) -> Text:
+        return self.after_the_choice[-1]
+
+    def appointment_gone(self, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+        """The appointment left the calendar before the change was written."""
+        dispatcher.utter_message(text="Ce rendez-vous n'est plus dans l'agenda.")
+        return {self.confirmation_slot: True, slots.OUTCOME: {"missing": True}}
+
+    def calendar_failed(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        what: str) -> Dict[Text, Any]:
+        """The database failed while writing the change: said, and counted."""
+        logger.exception("%s failed", what)
+        return self.fail(dispatcher, tracker, self.confirmation_slot, CALENDAR_UNAVAILABLE)
+
+    def slots_needed(self, tracker: Tracker) -> List[Text]:
         identity = identity_slots(tracker)
         if tracker.get_slot(slots.IDENTITY_VERIFIED) and not tracker.get_slot(
             slots.UPCOMING_APPOINTMENTS
         ):
             return identity  # nothing to move or cancel
-        return identity + [slots.APPOINTMENT_ID]
+        return identity + [slots.APPOINTMENT_ID, *self.after_the_choice]
 
     async def extract_last_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -94,24 +115,18 @@ class AppointmentLookupValidation(ClinicFormValidation, ABC):
     ) -> Dict[Text, Any]:
         return spelled_answer(tracker, slots.FIRST_NAME) or name_answer(tracker, slots.FIRST_NAME)
 
-    async def identity_accepted(
-        self,
-        operations: ClinicOperations,
-        patient_id: str,
-        phone: str,
-        result: Dict[Text, Any],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> Optional[Dict[Text, Any]]:
+    async def identity_accepted(self, check: IdentityCheck) -> Optional[Dict[Text, Any]]:
         """ID and phone of one file: its upcoming appointments (None otherwise)."""
+        operations, patient_id, phone = check.operations, check.patient_id, check.phone
         if not await run_blocking(operations.verify_identity, patient_id, phone):
             return None
         upcoming = await run_blocking(operations.upcoming_appointments, patient_id, phone)
         values = {
-            **result,
+            **check.result,
             slots.IDENTITY_VERIFIED: True,
             slots.UPCOMING_APPOINTMENTS: [appointment_to_value(a) for a in upcoming],
         }
+        dispatcher = check.dispatcher
         if not upcoming:
             dispatcher.utter_message(text="Merci. Je ne trouve aucun rendez-vous à venir à votre nom.")
         elif len(upcoming) == 1:

@@ -17,6 +17,7 @@ the call (rule "Handoff offer accepted"), « accueil » asks for a person and
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -25,7 +26,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import slots
-from actions.clinic_config import clinic_config
+from clinic.config import clinic_config
 from actions.expected_answer import PATIENT_ID, PHONE, expecting
 
 GAVE_UP = "gave_up"
@@ -69,11 +70,16 @@ def gave_up_events() -> List[Dict[Text, Any]]:
     return [SlotSet(slots.HANDOFF_OFFERED, True)]
 
 
-class _AskNumber(Action):
-    """The question for a number, or, at the limit, the keypad offer instead."""
+class _AskNumber(Action, ABC):
+    """The question for a number, or, at the limit, the keypad offer instead (abstract:
+    the action server registers only its subclasses)."""
 
-    slot = ""
     expect = ""  # the kind of answer (actions.expected_answer)
+
+    @property
+    @abstractmethod
+    def slot(self) -> Text:
+        """The number's slot (``patient_id``, ``phone_number``)."""
 
     def name(self) -> Text:
         return f"action_ask_{self.slot}"

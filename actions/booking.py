@@ -10,7 +10,7 @@ read-back if it changed meanwhile); the form then ends with the offer of a perso
 from __future__ import annotations
 
 import logging
-import re
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -19,37 +19,28 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from conversation_names import STAFF, channel_of
 from actions import slots
-from actions.clinic_operations import (
-    ClinicOperations,
-    PatientAlreadyBooked,
-    PatientDetails,
-    PatientMismatch,
-    PatientNotRegistered,
-    SlotTaken,
-    TooManyUpcoming,
-    same_name,
-)
+from clinic.operations import ClinicOperations
+from clinic.records import (PatientAlreadyBooked, PatientDetails, PatientMismatch,
+                            PatientNotRegistered, SlotTaken, TooManyUpcoming, same_name)
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.no_file_number import identity_slots
 from actions.expected_answer import DATE, YES_NO, expecting
-from actions.form_done import ANYTHING_ELSE, FormDoneAction
-from actions.latest_message import latest_intent
-from actions.confirmation import before_hanging_up, confirmation_answer, not_yet_saved
-from actions.form_validation import (
-    STAFF_CALLER_PREFIX,
-    ClinicFormValidation,
-    caller_key,
-    value_before_the_answer,
-)
-from actions.scheduling import Slot, SlotRejected
+from actions.form_done import FormDoneAction
+from actions.confirmation import ConfirmationQuestion
+from actions.booking_correction import BookingCorrection, corrected_inline
+from actions.doctors import preferred_doctor_id
+from actions.form_validation import ClinicFormValidation
+from actions.identity_check import IdentityCheck, caller_key
+from actions.name_answers import value_before_the_answer
+from clinic.scheduling import Slot, SlotRejected
 from actions.appointment_lookup import say_appointment
-from spoken_french.say import say_digits, say_list, say_phone
+from spoken_french.say import say_digits, say_phone
 from spoken_french.numbers import mask_patient_id
 from actions.time_answers import (
     CALENDAR_UNAVAILABLE,
     offers_after_conflict,
-    preferred_doctor_id,
 )
 from actions.time_wish import (
     explain_rejection,
@@ -61,25 +52,6 @@ from actions.time_wish import (
 logger = logging.getLogger(__name__)
 
 REFUSED_UPCOMING_LIMIT = {"refused": "upcoming_limit"}
-# What the caller may ask to correct after "non" at the read-back.
-_CORRECTIONS = (
-    (re.compile(r"m[ée]decin|docteure?\b|\bdr\b|toubib", re.I), slots.DOCTOR),
-    (re.compile(r"pr[ée]nom", re.I), slots.FIRST_NAME),
-    (re.compile(r"\bnom\b", re.I), slots.LAST_NAME),
-    (re.compile(r"dossier|identifiant|num[ée]ro (?:de )?patient", re.I), slots.PATIENT_ID),
-    (re.compile(r"t[ée]l[ée]phone|portable|mobile|num[ée]ro", re.I), slots.PHONE_NUMBER),
-    (re.compile(r"date|heure|jour|cr[ée]neau|horaire|moment|rendez", re.I), slots.BOOKING_TIME),
-)
-# Intents that stay themselves even when a field is named.
-_NOT_A_CORRECTION = ("stop", "emergency", "ask_human", "goodbye", "ask_repeat")
-_CORRECTION_ENTITIES = {
-    "first_name": slots.FIRST_NAME,
-    "last_name": slots.LAST_NAME,
-    "patient_id": slots.PATIENT_ID,
-    "phone_number": slots.PHONE_NUMBER,
-    "time": slots.BOOKING_TIME,
-    "doctor": slots.DOCTOR,
-}
 
 
 def booked_slot(appointment) -> Slot:
@@ -106,24 +78,20 @@ def booking_caller(tracker: Tracker) -> Optional[str]:
     """Whose bookings are capped per day: the caller's key, except in the staff chat
     (staff book for many patients)."""
     key = caller_key(tracker)
-    return None if key.startswith(STAFF_CALLER_PREFIX) else key
+    return None if channel_of(key) == STAFF else key
 
 
 def _refused(tracker: Tracker) -> bool:
     return bool((tracker.get_slot(slots.OUTCOME) or {}).get("refused"))
 
 
-class ValidateBookingForm(ClinicFormValidation):
+class ValidateBookingForm(BookingCorrection, ClinicFormValidation):
+    confirmation_slot = slots.BOOKING_CONFIRMED
+
     def name(self) -> Text:
         return "validate_booking_form"
 
-    async def required_slots(
-        self,
-        domain_slots: List[Text],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> List[Text]:
+    def slots_needed(self, tracker: Tracker) -> List[Text]:
         required = [slots.LAST_NAME, slots.FIRST_NAME] + [
             slot for slot in identity_slots(tracker) if slot not in (slots.LAST_NAME, slots.FIRST_NAME)
         ]
@@ -137,17 +105,11 @@ class ValidateBookingForm(ClinicFormValidation):
 
     # -- identity ----------------------------------------------------------------
 
-    async def identity_accepted(
-        self,
-        operations: ClinicOperations,
-        patient_id: str,
-        phone: str,
-        result: Dict[Text, Any],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-    ) -> Optional[Dict[Text, Any]]:
+    async def identity_accepted(self, check: IdentityCheck) -> Optional[Dict[Text, Any]]:
         """A known patient ID must match the name and phone on file; an unknown one
         is a new patient, unless clinic.yml accepts registered patients only."""
+        operations, patient_id, phone, tracker = (check.operations, check.patient_id,
+                                                  check.phone, check.tracker)
         known = await run_blocking(operations.find_patient, patient_id)
         if known is None:  # a new patient: never when found by name (none was)
             if operations.config.security.registered_patients_only or tracker.get_slot(
@@ -164,9 +126,9 @@ class ValidateBookingForm(ClinicFormValidation):
             await run_blocking(operations.check_upcoming_limits, patient_id, phone,
                                booking_caller(tracker))
         except TooManyUpcoming as problem:
-            dispatcher.utter_message(text=say_upcoming_limit(problem), **expecting(YES_NO))
-            return {**result, slots.OUTCOME: REFUSED_UPCOMING_LIMIT}
-        return result
+            check.dispatcher.utter_message(text=say_upcoming_limit(problem), **expecting(YES_NO))
+            return {**check.result, slots.OUTCOME: REFUSED_UPCOMING_LIMIT}
+        return check.result
 
     # -- time --------------------------------------------------------------------
 
@@ -185,16 +147,11 @@ class ValidateBookingForm(ClinicFormValidation):
 
     # -- read-back and correction --------------------------------------------------
 
-    async def extract_booking_confirmed(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return confirmation_answer(tracker, slots.BOOKING_CONFIRMED)
-
     async def validate_booking_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         if value is False:
-            if _corrected_inline(tracker):  # "non, vendredi à 10h": read back again
+            if corrected_inline(tracker):  # "non, vendredi à 10h": read back again
                 return {slots.BOOKING_CONFIRMED: None}
             return {slots.BOOKING_CONFIRMED: None, slots.CORRECTION_PENDING: True}
         if value is not True:
@@ -248,10 +205,10 @@ class ValidateBookingForm(ClinicFormValidation):
         tracker: Tracker,
     ) -> Dict[Text, Any]:
         try:
+            check = IdentityCheck(operations, patient.clinic_patient_id, patient.phone_e164, {},
+                                  dispatcher, tracker)
             return await self.identity_refused(
-                operations, patient.clinic_patient_id, dispatcher, tracker,
-                {slots.PHONE_NUMBER: None, slots.BOOKING_CONFIRMED: None},
-            )
+                check, {slots.PHONE_NUMBER: None, slots.BOOKING_CONFIRMED: None})
         except SQLAlchemyError:
             logger.exception("recording a failed identity check failed")
             return self.fail(dispatcher, tracker, slots.BOOKING_CONFIRMED, CALENDAR_UNAVAILABLE)
@@ -269,98 +226,31 @@ class ValidateBookingForm(ClinicFormValidation):
             slots.OFFERED_SLOTS: offers,
         }
 
-    def _change_doctor(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
-        """« changer de médecin », « plutôt avec le docteur Dubois »: the time is
-        searched again with the doctor named, or with any doctor when none is named."""
-        named = _doctor_named(tracker)
-        if named is None:
-            doctors = say_list([d.spoken_name for d in clinic_operations().config.doctors],
-                               last_word="ou")
-            dispatcher.utter_message(
-                text=f"D'accord. Vous pouvez venir avec {doctors}. "
-                "Dites-moi le médecin avec le moment qui vous convient."
-            )
-        return {slots.DOCTOR: named, slots.BOOKING_TIME: None, slots.CHOSEN_SLOT: None,
-                slots.OFFERED_SLOTS: []}
-
-    async def extract_booking_correction(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        """« Que faut-il corriger ? » — « changer de médecin », « le jour »: an answer
-        that names a field is the answer, whatever intent it was given (« changer »
-        is not a wish to move an appointment here)."""
-        if (tracker.get_slot(slots.REQUESTED_SLOT) != slots.BOOKING_CORRECTION
-                or latest_intent(tracker) in _NOT_A_CORRECTION or _field_to_correct(tracker) is None):
-            return {}
-        return {slots.BOOKING_CORRECTION: (tracker.latest_message or {}).get("text")}
-
-    async def validate_booking_correction(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        field = _field_to_correct(tracker)
-        if field is None:
-            return self.fail(
-                dispatcher, tracker, slots.BOOKING_CORRECTION,
-                "Je n'ai pas compris ce qu'il faut corriger.",
-            )
-        changes: Dict[Text, Any] = {
-            slots.BOOKING_CORRECTION: None,
-            slots.CORRECTION_PENDING: False,
-            slots.BOOKING_CONFIRMED: None,
-        }
-        if field == slots.DOCTOR:
-            return {**changes, **self._change_doctor(dispatcher, tracker)}
-        # A new value given in the same sentence ("non, mon prénom c'est Marie") has
-        # just been validated: keep it. Otherwise clear the field so the form asks it.
-        if field not in tracker.slots_to_validate():
-            changes[field] = None
-            if field == slots.BOOKING_TIME:
-                changes[slots.CHOSEN_SLOT] = None
-                changes[slots.OFFERED_SLOTS] = []
-        return changes
 
 
-def _doctor_named(tracker: Tracker) -> Optional[str]:
-    """The clinic's doctor named in the latest message (entity or « docteur X »)."""
-    message = tracker.latest_message or {}
-    said = [str(e.get("value") or "") for e in message.get("entities") or []
-            if e.get("entity") == "doctor"]
-    words = re.findall(r"[^\W\d_]+", message.get("text") or "")
-    for doctor in clinic_operations().config.doctors:
-        if any(same_name(doctor.last_name, name.split()[-1]) for name in said if name.split()):
-            return doctor.last_name
-        if any(same_name(doctor.last_name, word) for word in words):
-            return doctor.last_name
-    return None
+class TimeQuestion(Action, ABC):
+    """A form's time question: the offers found, or the open question."""
 
+    action_name: Text
 
-def _corrected_inline(tracker: Tracker) -> bool:
-    """Whether the caller's "non" came with a new value for one of the fields."""
-    return any(field in tracker.slots_to_validate() for field in _CORRECTION_ENTITIES.values())
+    @property
+    @abstractmethod
+    def question(self) -> Text:
+        """The open question, when no offer is waiting."""
 
-
-def _field_to_correct(tracker: Tracker) -> Optional[str]:
-    message = tracker.latest_message or {}
-    for entity in message.get("entities") or []:
-        field = _CORRECTION_ENTITIES.get(entity.get("entity"))
-        if field:
-            return field
-    text = message.get("text") or ""
-    for pattern, field in _CORRECTIONS:
-        if pattern.search(text):
-            return field
-    return None
-
-
-class ActionAskBookingTime(Action):
     def name(self) -> Text:
-        return "action_ask_booking_time"
+        return self.action_name
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
-        ask_time(dispatcher, tracker, "Quel jour et à quelle heure souhaitez-vous venir ?")
+        ask_time(dispatcher, tracker, self.question)
         return []
+
+
+class ActionAskBookingTime(TimeQuestion):
+    action_name = "action_ask_booking_time"
+    question = "Quel jour et à quelle heure souhaitez-vous venir ?"
 
 
 def ask_time(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) -> None:
@@ -373,47 +263,34 @@ def ask_time(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) 
         dispatcher.utter_message(text=question, **expecting(DATE))
 
 
-class ActionAskBookingConfirmed(Action):
+class ActionAskBookingConfirmed(ConfirmationQuestion):
     def name(self) -> Text:
         return "action_ask_booking_confirmed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
-        if before_hanging_up(tracker):
-            dispatcher.utter_message(
-                text=not_yet_saved(
-                    f"votre rendez-vous du {say_appointment(tracker.get_slot(slots.CHOSEN_SLOT))}"
-                ),
-                **expecting(YES_NO),
-            )
-            return []
-        dispatcher.utter_message(
-            text=(
-                "Je récapitule : rendez-vous pour "
-                f"{tracker.get_slot(slots.FIRST_NAME)} {tracker.get_slot(slots.LAST_NAME)}, "
-                f"dossier {say_digits(tracker.get_slot(slots.PATIENT_ID))}, "
-                f"téléphone {say_phone(tracker.get_slot(slots.PHONE_NUMBER))}, "
-                f"le {say_appointment(tracker.get_slot(slots.CHOSEN_SLOT))}. "
-                "Je confirme ?"
-            ),
-            **expecting(YES_NO),
+    def pending(self, tracker: Tracker) -> str:
+        return f"votre rendez-vous du {say_appointment(tracker.get_slot(slots.CHOSEN_SLOT))}"
+
+    def read_back(self, tracker: Tracker) -> str:
+        return (
+            "Je récapitule : rendez-vous pour "
+            f"{tracker.get_slot(slots.FIRST_NAME)} {tracker.get_slot(slots.LAST_NAME)}, "
+            f"dossier {say_digits(tracker.get_slot(slots.PATIENT_ID))}, "
+            f"téléphone {say_phone(tracker.get_slot(slots.PHONE_NUMBER))}, "
+            f"le {say_appointment(tracker.get_slot(slots.CHOSEN_SLOT))}. "
+            "Je confirme ?"
         )
-        return []
 
 
 class ActionBookingDone(FormDoneAction):
     def name(self) -> Text:
         return "action_booking_done"
 
-    def said_outcome(
-        self, dispatcher: CollectingDispatcher, outcome: Dict[Text, Any]
-    ) -> Optional[List[Dict[Text, Any]]]:
+    def outcome_sentence(self, outcome: Dict[Text, Any]) -> Optional[str]:
         if outcome.get("booked"):
-            dispatcher.utter_message(
-                text=f"C'est noté. Votre rendez-vous est le {say_appointment(outcome)}. {ANYTHING_ELSE}"
-            )
-            return []
+            return f"C'est noté. Votre rendez-vous est le {say_appointment(outcome)}."
+        return None
+
+    def outcome_events(self, outcome: Dict[Text, Any]) -> Optional[List[Dict[Text, Any]]]:
         if outcome.get("refused"):
             # The caller was just asked whether to speak to the reception.
             return [SlotSet(slots.HANDOFF_OFFERED, True)]

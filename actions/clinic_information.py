@@ -11,7 +11,8 @@ from typing import Any, Dict, List, Text, Tuple
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.clinic_config import WEEKDAYS, ClinicConfig, Doctor, Period, clinic_config
+from clinic.config import ClinicConfig, Doctor, clinic_config
+from clinic.config_file import WEEKDAYS, Period
 from actions.latest_message import latest_intent
 from spoken_french.say import say_list, say_phone, say_time
 

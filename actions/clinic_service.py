@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 from typing import Callable, Optional, TypeVar
 
-from actions.clinic_config import clinic_config
-from actions.clinic_operations import ClinicOperations
-from actions.database import make_engine, make_session_factory
+from clinic.config import clinic_config
+from clinic.operations import ClinicOperations
+from clinic.database import make_engine, make_session_factory
 
 T = TypeVar("T")
 _operations: Optional[ClinicOperations] = None

@@ -13,11 +13,15 @@ answers are read here, before any rule (an active form runs first):
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Text
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions import slots
+from actions.expected_answer import YES_NO, expecting
 from actions.latest_message import latest_intent
 from spoken_french.yes_no import yes_first
 
@@ -48,3 +52,26 @@ def before_hanging_up(tracker: Tracker) -> bool:
 def not_yet_saved(what: str) -> str:
     """The question asked once after a goodbye: ``what`` is the pending change."""
     return f"Je n'ai encore rien enregistré : je confirme {what} avant de raccrocher ?"
+
+
+class ConfirmationQuestion(Action, ABC):
+    """A form's « Je confirme ? »: its read-back, or, after a first goodbye, the one
+    question that says nothing is saved yet."""
+
+    @abstractmethod
+    def pending(self, tracker: Tracker) -> str:
+        """The change not saved yet (« l'annulation du rendez-vous du … »)."""
+
+    @abstractmethod
+    def read_back(self, tracker: Tracker) -> str:
+        """The whole read-back, ending with the question."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        if before_hanging_up(tracker):
+            text = not_yet_saved(self.pending(tracker))
+        else:
+            text = self.read_back(tracker)
+        dispatcher.utter_message(text=text, **expecting(YES_NO))
+        return []

@@ -7,21 +7,18 @@ that the caller hears an apology instead of "I did not understand".
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 import requests
+
+from actions.settings import duckling_url
 
 TIMEOUT_S = 3
 
 
 class DucklingUnavailable(RuntimeError):
     """Duckling did not answer."""
-
-
-def duckling_url() -> str:
-    return os.environ.get("RASA_DUCKLING_HTTP_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
 def parse_times(text: str, now: datetime, timezone: str) -> List[Dict[str, Any]]:

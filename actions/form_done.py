@@ -24,17 +24,23 @@ ANYTHING_ELSE = "Puis-je faire autre chose pour vous ?"
 
 class FormDoneAction(Action, ABC):
     @abstractmethod
-    def said_outcome(
-        self, dispatcher: CollectingDispatcher, outcome: Dict[Text, Any]
-    ) -> Optional[List[Dict[Text, Any]]]:
-        """Say ``outcome`` when it is this form's own; the events to add to the form's
-        reset (often none), or None when the outcome is not one this form says."""
+    def outcome_sentence(self, outcome: Dict[Text, Any]) -> Optional[str]:
+        """What to say of ``outcome`` when it is this form's own (« Puis-je faire autre
+        chose pour vous ? » follows it), or None."""
+
+    def outcome_events(self, outcome: Dict[Text, Any]) -> Optional[List[Dict[Text, Any]]]:
+        """Events for an outcome already said during the form (none by default)."""
+        return None
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
         outcome = tracker.get_slot(slots.OUTCOME) or {}
-        events = self.said_outcome(dispatcher, outcome)
+        sentence = self.outcome_sentence(outcome)
+        if sentence is not None:
+            dispatcher.utter_message(text=f"{sentence} {ANYTHING_ELSE}")
+            return reset_form_events()
+        events = self.outcome_events(outcome)
         if events is not None:
             return reset_form_events() + events
         if gave_up(tracker):  # the reception was just offered

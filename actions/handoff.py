@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.clinic_config import clinic_config
+from clinic.config import clinic_config
 
 HANDOFF_EVENT = "handoff"
 

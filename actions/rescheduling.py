@@ -5,51 +5,34 @@ import logging
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import slots
-from actions.appointment_lookup import (
-    AppointmentLookupValidation,
-    chosen_appointment,
-    say_appointment,
-)
-from actions.booking import ask_time
-from actions.clinic_operations import AppointmentNotFound, PatientAlreadyBooked, SlotTaken
+from actions.appointment_lookup import (AppointmentLookupValidation, chosen_appointment,
+                                        say_appointment)
+from actions.booking import TimeQuestion
+from clinic.operations import AppointmentNotFound, PatientAlreadyBooked, SlotTaken
 from actions.clinic_service import clinic_operations, run_blocking
-from actions.confirmation import before_hanging_up, confirmation_answer, not_yet_saved
-from actions.expected_answer import YES_NO, expecting
-from actions.form_done import ANYTHING_ELSE, FormDoneAction
-from actions.scheduling import SlotRejected
+from actions.confirmation import ConfirmationQuestion
+from actions.form_done import FormDoneAction
+from clinic.scheduling import SlotRejected
 from actions.stated_new_time import offer_remembered_time, remember_new_time
-from actions.time_answers import (
-    CALENDAR_UNAVAILABLE,
-    offers_after_conflict,
-    preferred_doctor_id,
-)
+from actions.doctors import preferred_doctor_id
+from actions.time_answers import offers_after_conflict
 from actions.time_wish import explain_rejection, slot_from_value
 
 logger = logging.getLogger(__name__)
 
 
 class ValidateRescheduleForm(AppointmentLookupValidation):
+    after_the_choice = (slots.NEW_TIME, slots.RESCHEDULE_CONFIRMED)
+
     def name(self) -> Text:
         return "validate_reschedule_form"
-
-    async def required_slots(
-        self,
-        domain_slots: List[Text],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> List[Text]:
-        required = self.lookup_slots(tracker)
-        if slots.APPOINTMENT_ID in required:
-            required += [slots.NEW_TIME, slots.RESCHEDULE_CONFIRMED]
-        return required
 
     async def get_validation_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -62,11 +45,6 @@ class ValidateRescheduleForm(AppointmentLookupValidation):
         current = chosen_appointment(tracker)  # the validation updated tracker.slots
         offered = await offer_remembered_time(dispatcher, tracker, current) if current else {}
         return events + [SlotSet(name, value) for name, value in {**remembered, **offered}.items()]
-
-    async def extract_reschedule_confirmed(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return confirmation_answer(tracker, slots.RESCHEDULE_CONFIRMED)
 
     async def validate_new_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -119,11 +97,9 @@ class ValidateRescheduleForm(AppointmentLookupValidation):
                 ),
             }
         except AppointmentNotFound:
-            dispatcher.utter_message(text="Ce rendez-vous n'est plus dans l'agenda.")
-            return {slots.RESCHEDULE_CONFIRMED: True, slots.OUTCOME: {"missing": True}}
+            return self.appointment_gone(dispatcher)
         except SQLAlchemyError:
-            logger.exception("rescheduling failed")
-            return self.fail(dispatcher, tracker, slots.RESCHEDULE_CONFIRMED, CALENDAR_UNAVAILABLE)
+            return self.calendar_failed(dispatcher, tracker, "rescheduling")
         logger.info("moved appointment %s", moved.id)
         return {
             slots.RESCHEDULE_CONFIRMED: True,
@@ -135,55 +111,31 @@ class ValidateRescheduleForm(AppointmentLookupValidation):
         }
 
 
-class ActionAskNewTime(Action):
-    def name(self) -> Text:
-        return "action_ask_new_time"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
-        ask_time(dispatcher, tracker, "À quelle date et à quelle heure souhaitez-vous le déplacer ?")
-        return []
+class ActionAskNewTime(TimeQuestion):
+    action_name = "action_ask_new_time"
+    question = "À quelle date et à quelle heure souhaitez-vous le déplacer ?"
 
 
-class ActionAskRescheduleConfirmed(Action):
+class ActionAskRescheduleConfirmed(ConfirmationQuestion):
     def name(self) -> Text:
         return "action_ask_reschedule_confirmed"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    def pending(self, tracker: Tracker) -> str:
+        chosen = tracker.get_slot(slots.CHOSEN_SLOT)
+        return f"le déplacement de votre rendez-vous au {say_appointment(chosen)}"
+
+    def read_back(self, tracker: Tracker) -> str:
         current = chosen_appointment(tracker)
         chosen = tracker.get_slot(slots.CHOSEN_SLOT)
-        if before_hanging_up(tracker):
-            dispatcher.utter_message(
-                text=not_yet_saved(
-                    f"le déplacement de votre rendez-vous au {say_appointment(chosen)}"
-                ),
-                **expecting(YES_NO),
-            )
-            return []
-        dispatcher.utter_message(
-            text=(
-                f"Je récapitule : votre rendez-vous du {say_appointment(current)}, "
-                f"est déplacé au {say_appointment(chosen)}. Je confirme ?"
-            ),
-            **expecting(YES_NO),
-        )
-        return []
+        return (f"Je récapitule : votre rendez-vous du {say_appointment(current)}, "
+                f"est déplacé au {say_appointment(chosen)}. Je confirme ?")
 
 
 class ActionRescheduleDone(FormDoneAction):
     def name(self) -> Text:
         return "action_reschedule_done"
 
-    def said_outcome(
-        self, dispatcher: CollectingDispatcher, outcome: Dict[Text, Any]
-    ) -> Optional[List[Dict[Text, Any]]]:
+    def outcome_sentence(self, outcome: Dict[Text, Any]) -> Optional[str]:
         if not outcome.get("moved"):
             return None
-        dispatcher.utter_message(
-            text=f"C'est fait. Votre rendez-vous est maintenant le {say_appointment(outcome)}. "
-            f"{ANYTHING_ELSE}"
-        )
-        return []
+        return f"C'est fait. Votre rendez-vous est maintenant le {say_appointment(outcome)}."

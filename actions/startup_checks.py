@@ -3,12 +3,12 @@ every module of this package, this one included, and stops (exit code 1) on an
 ImportError.
 
 Without ``VOICE_CHANNEL_SECRET`` the failed identity checks could not be stored as keyed
-hashes (:mod:`actions.identity_failures`): a plain hash of a 6-digit patient ID is undone
+hashes (:mod:`clinic.identity_failures`): a plain hash of a 6-digit patient ID is undone
 by trying the million IDs. The server refuses to start rather than store them weaker.
 """
 from __future__ import annotations
 
-from actions.identity_failures import MissingSecret, required_secret
+from clinic.identity_failures import MissingSecret, required_secret
 
 try:
     required_secret()

@@ -22,7 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import slots
 from actions.clinic_service import clinic_operations, run_blocking
 from actions.duckling_client import DucklingUnavailable, parse_times
-from actions.time_answers import preferred_doctor_id, time_answer_events
+from actions.doctors import preferred_doctor_id
+from actions.time_answers import time_answer_events
 from actions.time_entities import wished_time_from_entity
 from actions.time_wish import search_wishes
 from actions.time_wishes import TimeWishes, read_wishes, speaks_of_a_day

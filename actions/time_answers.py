@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import slots
-from actions.clinic_operations import ClinicOperations, same_name
+from clinic.operations import ClinicOperations
 from actions.clinic_service import run_blocking
 from actions.duckling_client import DucklingUnavailable, first_time_entity, parse_times
 from actions.time_entities import wished_time_from_entity
@@ -46,25 +46,6 @@ class ServiceDown(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def preferred_doctor_id(operations: ClinicOperations, tracker: Tracker) -> Optional[str]:
-    """The doctor the caller asked for, by last name, if the clinic has one: named in
-    the answer about the time, or earlier in the request."""
-    wanted = tracker.get_slot(slots.DOCTOR)
-    if tracker.get_slot(slots.REQUESTED_SLOT) in (slots.BOOKING_TIME, slots.NEW_TIME):
-        named = [
-            e.get("value")
-            for e in (tracker.latest_message or {}).get("entities") or []
-            if e.get("entity") == "doctor"
-        ]
-        wanted = named[0] if named else wanted
-    if not wanted:
-        return None
-    for doctor in operations.config.doctors:
-        if same_name(doctor.last_name, str(wanted).split()[-1]):
-            return doctor.id
-    return None
 
 
 def offered_slots(tracker: Tracker) -> List:

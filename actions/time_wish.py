@@ -14,8 +14,8 @@ from typing import Any, Dict, List, Optional
 
 from actions.choices import pick_offered_slot
 from spoken_french.yes_no import parse_yes_no
-from actions.clinic_operations import ClinicOperations, SlotTaken
-from actions.scheduling import Slot, SlotRejected
+from clinic.operations import ClinicOperations, SlotTaken
+from clinic.scheduling import Slot, SlotRejected
 from spoken_french.say import say_date, say_datetime, say_list, say_time
 from actions.time_entities import WishedTime, wished_time_from_slot
 from actions.time_wishes import TimeWishes

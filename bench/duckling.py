@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import socket
@@ -21,13 +20,18 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: the project's packages
+    sys.path.insert(0, str(ROOT))
+
+from bench.machine import package_version  # noqa: E402
+from simulation.latency import percentile  # noqa: E402
+
 DEFAULT_OUT = ROOT / "bench" / "results" / "duckling.json"
 # Wednesday 12 March 2025, 10:00 Europe/Paris: fixed so results are comparable.
 REFTIME_MS = 1_741_770_000_000
@@ -99,12 +103,6 @@ spinner.join()
 print(json.dumps({"parse_seconds": parse_s, "spins_during_parse": parse_count,
                   "spins_during_sleep": sleep_count}))
 """
-
-
-def percentile(sorted_values: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile of an ascending list."""
-    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 def summarize(latencies_s: List[float], wall_s: float, errors: int) -> Dict[str, Any]:
@@ -212,20 +210,14 @@ def start_server() -> Tuple["subprocess.Popen[bytes]", str]:
 
 
 def machine_info() -> Dict[str, Any]:
-    def version(dist: str) -> Optional[str]:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return None
-
     return {
         "cpu_count": os.cpu_count(),
         "load_average_1m_at_start": round(os.getloadavg()[0], 2),  # others sharing the CPUs
         "python": platform.python_version(),
         "platform": platform.platform(),
         "machine": platform.machine(),
-        "pyduckling_native_phihos": version("pyduckling-native-phihos"),
-        "aiohttp": version("aiohttp"),
+        "pyduckling_native_phihos": package_version("pyduckling-native-phihos"),
+        "aiohttp": package_version("aiohttp"),
     }
 
 

@@ -4,7 +4,7 @@ Usage: python bench/encoder_window.py [--windows 30,20,15] [--voices mb-fr1,mb-f
                                       [--out bench/results/encoder_window.json] [--limit N]
 
 Every sentence of bench/data/spoken_answers.yml (the answers to each of the bot's
-questions, 40+ per hint) is said in each voice (``bench.hint_wer.speech_for``: MBROLA at
+questions, 40+ per hint) is said in each voice (``simulation.hint_wer.measure.speech_for``: MBROLA at
 the callers' rate) and heard by ``WhisperRecognizer(encoder_window_s=W)`` with the hint
 the channel builds for its question (``prompting_for``, the guard, the snapping: the
 recogniser as in a call). For each window: the mean word error rate per voice and per
@@ -18,71 +18,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Optional, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: the project's packages
     sys.path.insert(0, str(ROOT))
 
-from bench.duckling import percentile  # noqa: E402
-from bench.hint_wer import (  # noqa: E402
-    DEFAULT_VOICES, SPOKEN_ANSWERS, environment, load_spoken_answers, speech_for,
-)
-from bench.speech_scoring import word_error_rate  # noqa: E402
+from bench.hint_wer import DEFAULT_VOICES, environment  # noqa: E402
+from simulation.encoder_window import measure, summarize  # noqa: E402
+from simulation.hint_wer.answers import SPOKEN_ANSWERS  # noqa: E402
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "encoder_window.json"
 DEFAULT_WINDOWS = (30.0, 20.0, 15.0)
-
-
-def summarize(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
-    """Per window, per voice: mean WER, rejections, recognition ms p50/p95, and the mean
-    WER of each group."""
-    report: Dict[str, Any] = {}
-    for window in sorted({r["window_s"] for r in rows}, reverse=True):
-        per_voice = {}
-        for voice in sorted({r["voice"] for r in rows}):
-            mine = [r for r in rows if r["window_s"] == window and r["voice"] == voice]
-            ms = [r["ms"] for r in mine]
-            per_voice[voice] = {
-                "answers": len(mine),
-                "wer_mean": round(statistics.fmean(r["wer"] for r in mine), 4),
-                "rejected": sum(1 for r in mine if r["rejected"]),
-                "recognition_ms_p50": round(statistics.median(ms), 1),
-                "recognition_ms_p95": round(percentile(sorted(ms), 95), 1),
-                "wer_by_group": {
-                    group: round(statistics.fmean(r["wer"] for r in mine if r["group"] == group), 3)
-                    for group in sorted({r["group"] for r in mine})},
-            }
-        report[f"{window:g}"] = per_voice
-    return report
-
-
-def measure(windows: Sequence[float], voices: Sequence[str],
-            limit: Optional[int] = None) -> List[Dict[str, Any]]:
-    from voice_channel.stt.whisper import WhisperRecognizer
-
-    groups = load_spoken_answers(SPOKEN_ANSWERS)
-    audio = [(group, voice, sentence, speech_for(voice)(sentence))
-             for group in groups for voice in voices
-             for sentence in group.sentences[:limit]]
-    rows = []
-    for window in windows:
-        recognizer = WhisperRecognizer(encoder_window_s=window)
-        recognizer.load()
-        for group, voice, sentence, samples in audio:
-            heard = recognizer.transcribe(samples, group.hint)
-            rows.append({"window_s": window, "group": group.name, "voice": voice,
-                         "sentence": sentence, "heard": heard.raw_text,
-                         "rejected": heard.rejected_reason,
-                         "ms": round(heard.processing_seconds * 1000, 1),
-                         "wer": word_error_rate(sentence, "" if heard.rejected_reason
-                                                else heard.raw_text)})
-        print(f"window {window:g} s: {len(audio)} answers heard", flush=True)
-    return rows
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

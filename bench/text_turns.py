@@ -11,13 +11,15 @@ chat's token), C of them in flight at any time, each on a slot of its own. The p
 are registered at the clinic before anything is timed (the shipped clinic.yml books
 registered patients only); the staff chat is not capped per caller. Every turn's answer is
 checked (the question that must come next); every confirmed booking is then looked up
-in the clinic's database. Per level: turn p50/p95/max, turns per second, errors.
+in the clinic's database. Per level: turn p50/p95/max, turns per second, errors
+(:mod:`simulation.typed_bookings`).
 
-The stage breakdown runs on a second stack started with ``bench/stage_probe`` on its
-``PYTHONPATH`` (its ``sitecustomize`` times Rasa's NLU, Duckling, policies, action
+The stage breakdown runs on a second stack started with ``simulation/stage_probe`` on
+its ``PYTHONPATH`` (its ``sitecustomize`` times Rasa's NLU, Duckling, policies, action
 server calls and tracker store, and the action server's own code and SQL), at the
-``--probe-levels``: per stage, milliseconds per turn and per call (p50/p95). The
-headline figures come from the stack without the probe.
+``--probe-levels``: per stage, milliseconds per turn and per call (p50/p95,
+:mod:`simulation.stage_timings`). The headline figures come from the stack without the
+probe.
 
 Results go to ``bench/results/text_turns.json``.
 """
@@ -29,253 +31,18 @@ import os
 import platform
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.text_chat import latency  # noqa: E402
-
-PROBE = ROOT / "bench" / "stage_probe"
-LAST_NAMES = ["Lefebvre", "Moreau", "Girard", "Fontaine", "Mercier", "Chevalier", "Garnier",
-              "Faure", "Rousseau", "Blanc", "Guerin", "Muller", "Henry", "Roussel", "Nicolas"]
-FIRST_NAMES = ["Camille", "Louise", "Hugo", "Chloé", "Jules", "Manon", "Arthur", "Inès",
-               "Lucas", "Sarah", "Paul", "Emma", "Nathan", "Alice", "Théo"]
-# Stages in the order a turn meets them; "other" is the rest of Rasa's turn (events,
-# responses, locks, the channel's own work is outside the server turn).
-STAGES = ("nlu", "duckling", "policies", "action_server", "action_code", "database",
-          "tracker_store")
-
-Chat = Callable[[str, str], List[Dict[str, Any]]]
-
-
-@dataclass(frozen=True)
-class Patient:
-    """One patient of the bench, with the slot they ask for (clinic's local time)."""
-    number: int
-    slot: datetime
-
-    @property
-    def sender(self) -> str:
-        return f"bench-turns-{self.number}"
-
-    @property
-    def patient_id(self) -> str:
-        return str(700000 + self.number)
-
-    @property
-    def phone(self) -> str:
-        n = self.number
-        return f"06 {40 + n // 1000000 % 60:02d} {n // 10000 % 100:02d} {n // 100 % 100:02d} {n % 100:02d}"
-
-    @property
-    def last_name(self) -> str:
-        return LAST_NAMES[self.number % len(LAST_NAMES)]
-
-    @property
-    def first_name(self) -> str:
-        return FIRST_NAMES[self.number % len(FIRST_NAMES)]
-
-    @property
-    def registration(self) -> Tuple[str, str, str, str]:
-        """The patient as the clinic registers them (``Stack.register_patients``): the
-        shipped clinic.yml books registered patients only."""
-        return (self.patient_id, self.last_name, self.first_name, self.phone)
-
-    def turns(self) -> List[tuple]:
-        """(what the patient types, a fragment the bot's last message must hold)."""
-        from spoken_french.say import say_date
-
-        when = f"{say_date(self.slot.date())} à {self.slot.hour}h{self.slot.minute or ''}"
-        return [
-            ("bonjour je voudrais prendre un rendez-vous", "nom de famille"),
-            (self.last_name, "prénom"),
-            (self.first_name, "dossier"),
-            (self.patient_id, "téléphone"),
-            (self.phone, "Quel jour"),
-            (when, "Je confirme ?"),
-            ("oui", "C'est noté"),
-        ]
-
-
-def distinct_slots(count: int, now: datetime, first_day_offset: int = 2) -> List[datetime]:
-    """``count`` slots of the clinic's grid, one per patient, spread over the days ahead
-    (Dr Martin's slots: she works all the clinic's hours), never two the same."""
-    from actions.clinic_config import load_clinic_config
-    from actions.scheduling import doctor_slots_on
-
-    clinic = load_clinic_config()
-    doctor = clinic.doctors[0]
-    local_now = now.astimezone(clinic.timezone)
-    per_day: List[List[datetime]] = []
-    day = local_now.date() + timedelta(days=first_day_offset)
-    last = local_now.date() + clinic.booking_horizon - timedelta(days=1)
-    while day <= last:
-        if day not in clinic.closed_days:
-            starts = [s.start for s in doctor_slots_on(clinic, doctor, day, local_now)]
-            if starts:
-                per_day.append(starts)
-        day += timedelta(days=1)
-    chosen: List[datetime] = []
-    position = 0
-    while len(chosen) < count:  # one slot per day in turn, then the next slot of each day
-        added = False
-        for starts in per_day:
-            if position < len(starts):
-                chosen.append(starts[position])
-                added = True
-                if len(chosen) == count:
-                    break
-        if not added:
-            raise ValueError(f"the calendar has fewer than {count} slots ahead")
-        position += 1
-    return chosen
-
-
-@dataclass
-class Outcome:
-    patient: Patient
-    turn_seconds: List[float] = field(default_factory=list)
-    error: Optional[str] = None
-
-    @property
-    def confirmed(self) -> bool:
-        return self.error is None
-
-
-def book(chat: Chat, patient: Patient) -> Outcome:
-    """The patient's seven turns; stops at the first answer that is not the expected one."""
-    outcome = Outcome(patient)
-    for text, expected in patient.turns():
-        began = time.perf_counter()
-        try:
-            messages = chat(patient.sender, text)
-        except Exception as error:  # a refused or failed turn is the bench's finding
-            outcome.turn_seconds.append(time.perf_counter() - began)
-            outcome.error = f"{text!r}: {type(error).__name__}: {error}"[:300]
-            return outcome
-        outcome.turn_seconds.append(time.perf_counter() - began)
-        texts = [m.get("text") or "" for m in messages]
-        if not texts or expected not in texts[-1]:
-            outcome.error = f"{text!r} → {texts!r} (expected {expected!r})"[:300]
-            return outcome
-    return outcome
-
-
-def run_level(chat: Chat, patients: Sequence[Patient], concurrency: int) -> Dict[str, Any]:
-    """Every patient books, ``concurrency`` at a time; latency, throughput, errors."""
-    began = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        outcomes = list(pool.map(lambda p: book(chat, p), patients))
-    wall = time.perf_counter() - began
-    seconds = [s for o in outcomes for s in o.turn_seconds]
-    errors = [o.error for o in outcomes if o.error]
-    return {
-        "concurrency": concurrency,
-        "conversations": len(patients),
-        "turns": len(seconds),
-        "wall_s": round(wall, 2),
-        "turns_per_s": round(len(seconds) / wall, 1),
-        **{k: v for k, v in latency(seconds).items() if k != "count"},
-        "errors": len(errors),
-        "error_samples": errors[:5],
-        "outcomes": outcomes,
-    }
-
-
-def check_bookings(database_url: str, outcomes: Iterable[Outcome]) -> Dict[str, int]:
-    """Each confirmed booking must be in the clinic's database, booked, at its slot."""
-    from sqlalchemy import text
-
-    from actions.database import make_engine
-
-    confirmed = [o for o in outcomes if o.confirmed]
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(text(
-                "SELECT p.clinic_patient_id, a.start_at, a.status FROM appointments a "
-                "JOIN patients p ON p.id = a.patient_id")).all()
-    finally:
-        engine.dispose()
-    found = {(pid, _utc_naive(start), status) for pid, start, status in rows}
-    missing = [o.patient.patient_id for o in confirmed
-               if (o.patient.patient_id, _utc_naive(o.patient.slot), "booked") not in found]
-    return {"confirmed": len(confirmed), "in_database": len(confirmed) - len(missing),
-            "missing": len(missing)}
-
-
-def _utc_naive(moment: Any) -> datetime:
-    if isinstance(moment, str):  # raw SQL on SQLite
-        moment = datetime.fromisoformat(moment)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment.replace(microsecond=0)
-
-
-def stage_summary(directory: Path, turns: int) -> Dict[str, Any]:
-    """The probe's JSON lines → per stage: calls, ms per turn, per call p50/p95.
-
-    ``nlu`` includes Duckling and ``action_server`` includes the action code and its SQL
-    (they are nested); ``*_own`` give each without what it contains."""
-    calls: Dict[str, List[float]] = {}
-    for path in sorted(directory.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                entry = json.loads(line)
-                calls.setdefault(entry["stage"], []).append(entry["ms"])
-    per_turn = {stage: sum(ms) / turns for stage, ms in calls.items()} if turns else {}
-    stages = {
-        stage: {"calls": len(ms), "ms_per_turn": round(per_turn[stage], 1),
-                **{k: v for k, v in latency([m / 1000 for m in ms]).items()
-                   if k in ("p50_ms", "p95_ms")}}
-        for stage, ms in sorted(calls.items())
-    }
-    get = lambda stage: per_turn.get(stage, 0.0)  # noqa: E731
-    server_turn = get("turn")
-    own = {
-        "nlu_without_duckling": get("nlu") - get("duckling"),
-        "duckling": get("duckling"),
-        "policies": get("policies"),
-        "action_server_http_and_sdk": get("action_server") - get("action_code"),
-        "action_code_without_sql": get("action_code") - get("database"),
-        "database": get("database"),
-        "tracker_store": get("tracker_store"),
-    }
-    own["rest_of_rasa_turn"] = server_turn - sum(
-        own[k] for k in ("nlu_without_duckling", "duckling", "policies", "tracker_store")
-    ) - get("action_server")
-    return {
-        "turns": turns,
-        "server_turn_ms": round(server_turn, 1),
-        "ms_per_turn_by_stage": {k: round(v, 1) for k, v in own.items()},
-        "calls": stages,
-    }
-
-
-def staff_chat(stack) -> Chat:
-    """A typed turn through the stack's staff chat (one keep-alive session per thread);
-    a non-200 answer raises."""
-    import requests
-
-    session = threading.local()
-
-    def chat(sender: str, message: str) -> List[Dict[str, Any]]:
-        if not hasattr(session, "http"):
-            session.http = requests.Session()
-        reply = stack.staff_say(sender, message, timeout=180, http=session.http)
-        if reply.status_code != 200:
-            raise RuntimeError(f"HTTP {reply.status_code}: {reply.text[:200]}")
-        return reply.json()
-
-    return chat
+from simulation.stage_timings import PROBE, stage_summary  # noqa: E402
+from simulation.typed_bookings import (  # noqa: E402
+    Patient, book, check_bookings, distinct_slots, run_level, staff_chat)
 
 
 def patients_for(levels: Sequence[int], minimum: int, slots: List[datetime],

@@ -3,8 +3,8 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from actions.database import database_url, make_engine
-from actions.models import Base
+from clinic.database import database_url, make_engine
+from clinic.models import Base
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("database_url"):

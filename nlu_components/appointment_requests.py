@@ -28,16 +28,13 @@ a booking to DIET; one does not « décaler » a new appointment).
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import List, Optional
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu_components.intent_override import put_first
+from nlu_components.intent_override import IntentRule, put_first
 
 BOOK_INTENT = "book_appointment"
 MOVE_INTENT = "reschedule_appointment"
@@ -121,23 +118,9 @@ def not_about_an_appointment(text: Optional[str]) -> bool:
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class AppointmentRequestClassifier(GraphComponent):
+class AppointmentRequestClassifier(IntentRule):
     """Gives a sentence with a planning verb its request, where DIET heard an answer,
     a stop or nothing; sends « pas pour un rendez-vous » to the front desk."""
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {}
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "AppointmentRequestClassifier":
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

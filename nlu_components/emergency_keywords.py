@@ -30,14 +30,11 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu_components.intent_override import put_first
+from nlu_components.intent_override import IntentRule, put_first
 from nlu_components.medical_alarm import alarm_sign, medical_reason
 
 EMERGENCY_INTENT = "emergency"
@@ -100,7 +97,7 @@ def not_an_emergency(text: Optional[str]) -> Optional[str]:
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class EmergencyKeywordClassifier(GraphComponent):
+class EmergencyKeywordClassifier(IntentRule):
     """Overrides the intent with ``emergency`` on alarm signs, and takes DIET's
     ``emergency`` back from a sentence with no medical reason."""
 
@@ -112,13 +109,7 @@ class EmergencyKeywordClassifier(GraphComponent):
         self.fallback_threshold = fallback_threshold
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "EmergencyKeywordClassifier":
+    def from_config(cls, config: Dict[Text, Any]) -> "EmergencyKeywordClassifier":
         return cls(float(config.get("fallback_threshold", DEFAULT_FALLBACK_THRESHOLD)))
 
     def process(self, messages: List[Message]) -> List[Message]:

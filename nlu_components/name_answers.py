@@ -68,7 +68,7 @@ NAME_WORDS = frozenset({
 # Words that carry an intent even without a training example saying them, beside
 # the words learnt from the examples. Whole words, compared without accents and in
 # lowercase; a trailing ``*`` allows any ending. No name of the lookups is one
-# (tests/test_names_are_names.py checks it).
+# (tests/nlu/test_names_are_names.py checks it).
 INTENT_WORDS = (
     # ask_human
     "parler", "parle", "parlez", "quelqu'un", "quelqu", "personne", "personnes",
@@ -174,24 +174,13 @@ class NameAnswerClassifier(GraphComponent):
         self._resource = resource
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "NameAnswerClassifier":
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "NameAnswerClassifier":
         return cls((), (), model_storage, resource)
 
     @classmethod
-    def load(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> "NameAnswerClassifier":
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "NameAnswerClassifier":
         try:
             with model_storage.read_from(resource) as directory:
                 stored = json.loads((directory / STORED_FILE).read_text("utf-8"))

@@ -10,4 +10,10 @@ by a person, then added to the training data.
   ``data/nlu/reviewed.yml`` (``make add-reviewed``); ``make train`` retrains.
 
 ``python -m nlu_review export|add`` is the command line (see ``__main__``).
+
+Run by: the ML team's commands (``make review``, ``make add-reviewed``); the staff
+console imports its masking and review file.
+
+May import: SQLAlchemy, PyYAML and :mod:`spoken_french`; never Rasa, :mod:`actions`,
+:mod:`clinic` nor :mod:`voice_channel`.
 """

@@ -3,4 +3,10 @@ measured fix of :mod:`.action_result_schema` installed first.
 
 ``python -m rasa_server run …`` takes exactly ``rasa run``'s arguments
 (``scripts/serve_rasa.sh``); ``rasa run`` itself keeps working, only slower per turn.
+
+Run by: the Rasa server (``make run``, the Procfile's ``rasa``); Rasa loads
+:mod:`.tracker_store` by its name in ``endpoints.yml``.
+
+May import: Rasa, :mod:`clinic.database` (the tracker store's privacy settings) and
+:mod:`voice_channel.settings`, where the process reads its environment.
 """

@@ -6,7 +6,7 @@ transcripts, names and numbers), and SQLite leaves deleted rows in the file's fr
 pages until they happen to be reused. :class:`PrivateSQLTrackerStore` is the same
 store on an engine built the same way (Rasa's own pool and schema settings) with
 ``hide_parameters`` on, and ``PRAGMA secure_delete=ON`` on SQLite, so that a
-conversation the purge deletes (:mod:`actions.retention`) is gone from the file.
+conversation the purge deletes (:mod:`clinic.retention`) is gone from the file.
 
 ``endpoints.yml`` names it (``tracker_store: type: rasa_server.tracker_store.
 PrivateSQLTrackerStore``, ``url: …``); Rasa then calls it with the same arguments as
@@ -23,7 +23,7 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from actions.database import erase_deleted_content
+from clinic.database import erase_deleted_content
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):

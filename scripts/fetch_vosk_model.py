@@ -31,17 +31,19 @@ import http.client
 import json
 import os
 import shutil
-import stat
 import sys
 import tempfile
 import urllib.error
 import urllib.request
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable, List, Optional, Protocol
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+if str(PROJECT_ROOT) not in sys.path:  # run as a script: scripts/vosk_archive.py beside it
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from scripts.vosk_archive import CHUNK, REQUIRED_FILE, ArchiveRefused, extract  # noqa: E402
 
 MODEL_NAME = "vosk-model-small-fr-0.22"
 MODEL_URL = f"https://alphacephei.com/vosk/models/{MODEL_NAME}.zip"
@@ -54,8 +56,6 @@ MODEL_SIZE = 42233323
 
 DEFAULT_DEST = PROJECT_ROOT / "models" / MODEL_NAME
 MARKER = ".fetch_vosk_model.json"  # written into the model folder once verified
-REQUIRED_FILE = PurePosixPath("am") / "final.mdl"  # what voice_channel/stt/vosk.py checks
-CHUNK = 1 << 16
 USER_AGENT = "allo-clinique-fetch-vosk-model/1.0"
 
 EXIT_OK, EXIT_CHECKSUM, EXIT_DOWNLOAD, EXIT_ARCHIVE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -197,67 +197,6 @@ def download(url: str, into: Path, expected: Expected, timeout: float) -> None:
                          EXIT_CHECKSUM)
 
 
-def _member_path(name: str) -> PurePosixPath:
-    """The entry's relative path, or FetchError if it could land outside the target."""
-    text = name.replace("\\", "/")
-    path = PurePosixPath(text)
-    if (not text or text.startswith("/") or (len(text) > 1 and text[1] == ":")
-            or ".." in path.parts or "\0" in text):
-        raise FetchError(f"archive refused: entry {name!r} would be written outside the model "
-                         "folder (zip slip)", EXIT_ARCHIVE)
-    return path
-
-
-def _strip_root(infos: List[zipfile.ZipInfo], paths: List[PurePosixPath]) -> int:
-    """1 when every entry sits under one top folder (the official layout), else 0."""
-    tops = {p.parts[0] for p in paths if p.parts}
-    top_level_file = any(len(p.parts) == 1 and not i.is_dir() for i, p in zip(infos, paths))
-    return 1 if len(tops) == 1 and not top_level_file else 0
-
-
-def extract(archive: Path, target: Path) -> int:
-    """Unpack ``archive`` into the empty folder ``target`` (top folder stripped).
-
-    Every entry is checked before anything is written; returns the number of files.
-    """
-    try:
-        zf = zipfile.ZipFile(archive)
-    except zipfile.BadZipFile:
-        raise FetchError(f"archive refused: {archive.name} is not a zip file", EXIT_ARCHIVE) from None
-    with zf:
-        infos = zf.infolist()
-        paths = [_member_path(info.filename) for info in infos]
-        depth = _strip_root(infos, paths)
-        root = target.resolve()
-        plan = []
-        for info, path in zip(infos, paths):
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise FetchError(f"archive refused: entry {info.filename!r} is a symbolic link",
-                                 EXIT_ARCHIVE)
-            parts = path.parts[depth:]
-            if not parts:
-                continue
-            destination = root.joinpath(*parts).resolve()
-            if destination != root and root not in destination.parents:
-                raise FetchError(f"archive refused: entry {info.filename!r} would be written outside "
-                                 "the model folder (zip slip)", EXIT_ARCHIVE)
-            plan.append((info, destination))
-        relative = {PurePosixPath(*d.relative_to(root).parts) for i, d in plan if not i.is_dir()}
-        if REQUIRED_FILE not in relative:
-            raise FetchError(f"archive refused: no {REQUIRED_FILE} inside, not a Vosk model",
-                             EXIT_ARCHIVE)
-        files = 0
-        for info, destination in plan:
-            if info.is_dir():
-                destination.mkdir(parents=True, exist_ok=True)
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as source, destination.open("wb") as sink:
-                shutil.copyfileobj(source, sink, CHUNK)
-            files += 1
-    return files
-
-
 def installed(dest: Path) -> Optional[str]:
     """Why ``dest`` already counts as installed, or None when it must be fetched."""
     if not (dest / REQUIRED_FILE).is_file():
@@ -293,7 +232,10 @@ def fetch(dest: Path, url: str = MODEL_URL, list_url: Optional[str] = None, *,
         download(url, archive, expected, timeout)
         unpacked = work / dest.name
         unpacked.mkdir()
-        count = extract(archive, unpacked)
+        try:
+            count = extract(archive, unpacked)
+        except ArchiveRefused as refused:
+            raise FetchError(str(refused), EXIT_ARCHIVE) from None
         archive.unlink()
         (unpacked / MARKER).write_text(json.dumps(
             {"name": MODEL_NAME, "url": url, "md5": expected.md5, "size": expected.size,

@@ -5,7 +5,7 @@ import os
 
 from sqlalchemy import MetaData
 
-from actions.database import make_engine, migrate
+from clinic.database import make_engine, migrate
 from simulation.requirements import skip_or_fail
 
 

@@ -36,7 +36,7 @@ from voice_channel.telephony.outbound_frames import (
 )
 from voice_channel.telephony.stream_audio import InboundAudio
 
-from simulation.phone_caller import SPEECH_RMS, encode_speech
+from simulation.line_audio import SPEECH_RMS, encode_speech
 
 STREAM_PATH = "/webhooks/voice/stream"
 GOODBYE = "Merci de votre appel, au revoir."
@@ -117,30 +117,7 @@ class FakePhoneServer:
     async def _handler(self, ws: Any, path: str = "") -> None:
         call = FakeCall(path=path or getattr(ws, "path", ""))
         self.calls.append(call)
-        loop = asyncio.get_running_loop()
-        script = list(self.replies)
-        pending: List[str] = []
-        decoder: Optional[InboundAudio] = None
-        events = False
-        speech_frames = silent_frames = 0
-        turn = 0
-        keys = ""
-
-        async def answer(heard: str) -> bool:
-            nonlocal turn
-            turn += 1
-            call.turn_ends.append(loop.time())
-            await asyncio.sleep(self.think)
-            if events and self.transcripts:
-                await ws.send(json.dumps({"event": "transcript", "text": heard}))
-            if not script:
-                await self._speak(ws, call, GOODBYE, f"turn-{turn}", events, pending)
-                await asyncio.sleep(len(GOODBYE) * self.seconds_per_char + 0.3)
-                await ws.close()
-                return False
-            await self._speak(ws, call, script.pop(0), f"turn-{turn}", events, pending)
-            return True
-
+        handling = _CallHandling(self, ws, call)
         try:
             async for raw in ws:
                 try:
@@ -148,51 +125,101 @@ class FakePhoneServer:
                 except ProtocolError as error:
                     call.errors.append(str(error))
                     continue
-                if isinstance(event, Start):
-                    call.start = event
-                    decoder = InboundAudio(event.media_format)
-                    events = event.custom_parameters.get("events") == "true"
-                    await self._speak(ws, call, self.greeting, "greeting", events, pending)
-                elif isinstance(event, Media):
-                    call.media_arrivals.append(loop.time())
-                    call.chunks.append(event.chunk)
-                    call.timestamps.append(event.timestamp)
-                    call.payload_sizes.append(len(event.payload))
-                    call.sequence_numbers.append(event.sequence_number or 0)
-                    pcm = decoder.to_pcm16k(event.payload)
-                    call.inbound.append(pcm)
-                    rms = float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2))) if len(pcm) else 0.0
-                    if rms > SPEECH_RMS:
-                        speech_frames += 1
-                        silent_frames = 0
-                        if pending:  # barge-in: drop what the caller has not heard
-                            await ws.send(clear_message(call.start.stream_sid))
-                            call.clears.append(loop.time())
-                            pending.clear()
-                    elif speech_frames:
-                        silent_frames += 1
-                        if silent_frames * 0.02 >= self.end_silence:
-                            call.utterances.append(speech_frames * 0.02)
-                            heard = f"{speech_frames * 20} ms de parole"
-                            speech_frames = silent_frames = 0
-                            if not await answer(heard):
-                                return
-                elif isinstance(event, Dtmf):
-                    call.digits += event.digit
-                    if event.digit == "#":
-                        keys, typed = "", keys
-                        if not await answer(typed):
-                            return
-                    else:
-                        keys += event.digit
-                elif isinstance(event, Mark):
-                    call.marks_echoed.append((event.name, loop.time()))
-                    if event.name in pending:
-                        pending.remove(event.name)
-                elif isinstance(event, Stop):
-                    call.stopped = True
+                if not await handling.on(event):
                     return
-                else:
-                    call.connected = True
         except websockets.ConnectionClosed:
             pass
+
+
+class _CallHandling:
+    """One call on the fake server: its turns so far, and what each inbound event does."""
+
+    def __init__(self, server: FakePhoneServer, ws: Any, call: FakeCall) -> None:
+        self.server, self.ws, self.call = server, ws, call
+        self.loop = asyncio.get_running_loop()
+        self.script = list(server.replies)
+        self.pending: List[str] = []
+        self.decoder: Optional[InboundAudio] = None
+        self.events = False
+        self.speech_frames = self.silent_frames = 0
+        self.turn = 0
+        self.keys = ""
+
+    async def on(self, event: Any) -> bool:
+        """Handle one parsed event; False once the call is over."""
+        call = self.call
+        if isinstance(event, Start):
+            call.start = event
+            self.decoder = InboundAudio(event.media_format)
+            self.events = event.custom_parameters.get("events") == "true"
+            await self.server._speak(self.ws, call, self.server.greeting, "greeting",
+                                     self.events, self.pending)
+        elif isinstance(event, Media):
+            return await self.on_media(event)
+        elif isinstance(event, Dtmf):
+            return await self.on_key(event)
+        elif isinstance(event, Mark):
+            call.marks_echoed.append((event.name, self.loop.time()))
+            if event.name in self.pending:
+                self.pending.remove(event.name)
+        elif isinstance(event, Stop):
+            call.stopped = True
+            return False
+        else:
+            call.connected = True
+        return True
+
+    async def on_media(self, event: Media) -> bool:
+        """Keep the frame; a caller's turn ends after ``end_silence`` of silence, and
+        speech over a reply still playing clears it (barge-in)."""
+        call = self.call
+        call.media_arrivals.append(self.loop.time())
+        call.chunks.append(event.chunk)
+        call.timestamps.append(event.timestamp)
+        call.payload_sizes.append(len(event.payload))
+        call.sequence_numbers.append(event.sequence_number or 0)
+        pcm = self.decoder.to_pcm16k(event.payload)
+        call.inbound.append(pcm)
+        rms = float(np.sqrt(np.mean(pcm.astype(np.float64) ** 2))) if len(pcm) else 0.0
+        if rms > SPEECH_RMS:
+            self.speech_frames += 1
+            self.silent_frames = 0
+            if self.pending:  # barge-in: drop what the caller has not heard
+                await self.ws.send(clear_message(call.start.stream_sid))
+                call.clears.append(self.loop.time())
+                self.pending.clear()
+        elif self.speech_frames:
+            self.silent_frames += 1
+            if self.silent_frames * 0.02 >= self.server.end_silence:
+                call.utterances.append(self.speech_frames * 0.02)
+                heard = f"{self.speech_frames * 20} ms de parole"
+                self.speech_frames = self.silent_frames = 0
+                return await self.answer(heard)
+        return True
+
+    async def on_key(self, event: Dtmf) -> bool:
+        """Keys add up until ``#``, which ends the caller's turn."""
+        self.call.digits += event.digit
+        if event.digit == "#":
+            self.keys, typed = "", self.keys
+            return await self.answer(typed)
+        self.keys += event.digit
+        return True
+
+    async def answer(self, heard: str) -> bool:
+        """The next scripted reply; once the script is spent, goodbye and close (False)."""
+        server, call = self.server, self.call
+        self.turn += 1
+        call.turn_ends.append(self.loop.time())
+        await asyncio.sleep(server.think)
+        if self.events and server.transcripts:
+            await self.ws.send(json.dumps({"event": "transcript", "text": heard}))
+        if not self.script:
+            await server._speak(self.ws, call, GOODBYE, f"turn-{self.turn}", self.events,
+                                self.pending)
+            await asyncio.sleep(len(GOODBYE) * server.seconds_per_char + 0.3)
+            await self.ws.close()
+            return False
+        await server._speak(self.ws, call, self.script.pop(0), f"turn-{self.turn}", self.events,
+                            self.pending)
+        return True

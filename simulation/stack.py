@@ -94,7 +94,7 @@ class Stack:
 
     def register_patients(self, patients: Iterable[Sequence[str]]) -> None:
         """Register ``(patient_id, last_name, first_name, phone)`` rows in the stack's
-        clinic database as a clinic does (``python -m actions.patient_import``, what
+        clinic database as a clinic does (``python -m clinic.patient_import``, what
         ``make import-patients`` runs): the shipped clinic.yml books registered patients
         only."""
         path = self.log_path.with_name(f"patients-{secrets.token_hex(4)}.csv")
@@ -102,7 +102,7 @@ class Stack:
             writer = csv.writer(out)
             writer.writerow(["patient_id", "last_name", "first_name", "phone"])
             writer.writerows(patients)
-        done = subprocess.run([sys.executable, "-m", "actions.patient_import", str(path)],
+        done = subprocess.run([sys.executable, "-m", "clinic.patient_import", str(path)],
                               cwd=PROJECT_ROOT, env=self.env, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"registering patients failed: {done.stdout}{done.stderr}")
@@ -237,7 +237,7 @@ def stack_env(tmp: Path, database_url: str, tracker_url: str) -> Dict[str, str]:
 
 def migrate(env: Dict[str, str]) -> None:
     subprocess.run(
-        [sys.executable, "-m", "actions.database"], cwd=PROJECT_ROOT, env=env, check=True,
+        [sys.executable, "-m", "clinic.database"], cwd=PROJECT_ROOT, env=env, check=True,
         capture_output=True,
     )
 

@@ -9,4 +9,8 @@ both import this package, and it imports neither: no Rasa, no database, no clini
 * :mod:`.yes_no`: yes or no, from a chat message or from a recognised utterance;
 * :mod:`.hesitations`: "euh", "hum"… that a caller puts around an answer;
 * :mod:`.say`: dates, times, phone numbers and lists written to be read aloud.
+
+Run by: every process that reads or says French (imported, never started).
+
+May import: the standard library only.
 """

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from typing import List, Optional
 
-from actions.clinic_config import ClinicConfigError
-from actions.identity_failures import MissingSecret, required_secret
-from staff_console.settings import DEFAULT_HOST, DEFAULT_PORT, settings_from_env
+from clinic.config import ClinicConfigError
+from clinic.identity_failures import MissingSecret, required_secret
+from staff_console.settings import listen_address, settings_from_env
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    host, port = listen_address()
     parser = argparse.ArgumentParser(prog="python -m staff_console", description=__doc__)
-    parser.add_argument("--host", default=os.environ.get("STAFF_HOST") or DEFAULT_HOST)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("STAFF_PORT") or DEFAULT_PORT))
+    parser.add_argument("--host", default=host)
+    parser.add_argument("--port", type=int, default=port)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -1,4 +1,4 @@
-"""The console's account routes, behind the guard of :mod:`staff_console.app` (session,
+"""The console's account routes, behind the guard of :mod:`staff_console.guard` (session,
 and CSRF token on POST): any member changes their own password (the current one
 required, its checks counted by the login lockout); administrators list the accounts,
 disable or enable one and end someone's sessions (403 for the others)."""
@@ -14,7 +14,7 @@ from staff_console import accounts
 from staff_console.passwords import StaffMember, StaffUserError
 from staff_console.sessions import COOKIE_NAME
 from staff_console.staff_actions import ActionRefused
-from staff_console.web import client_address, error, form_value, too_many_failures
+from staff_console.web import client_address, console, error, form_value, too_many_failures
 
 logger = logging.getLogger("staff_console")
 
@@ -32,9 +32,6 @@ def _refusal(refused: StaffUserError) -> ActionRefused:
 
 
 def register(app: Sanic) -> None:
-    def console(request: Request):
-        return request.app.ctx.console
-
     @app.get("/staff/api/accounts")
     async def account_list(request: Request):
         _admin(request)

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Union
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.models import utc_now
+from clinic.models import utc_now
 from staff_console import audit
 from staff_console.models import ROLES, StaffSession, StaffUser
 from staff_console.passwords import (

@@ -14,8 +14,8 @@ from typing import Dict, List, Optional
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.clinic_config import ClinicConfig
-from actions.models import STATUS_BOOKED, Appointment, Patient
+from clinic.config import ClinicConfig
+from clinic.models import STATUS_BOOKED, Appointment, Patient
 from staff_console.masking import mask_phone
 
 MAX_DAYS = 7

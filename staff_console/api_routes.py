@@ -2,7 +2,7 @@
 registration), changes to appointments, audit, conversations, review, settings and
 figures. Reading a transcript and exporting conversations are audited.
 
-They run behind the guard of :mod:`staff_console.app` (session, and CSRF token on POST).
+They run behind the guard of :mod:`staff_console.guard` (session, and CSRF token on POST).
 Bad input gets a 400 with a French reason; blocking work runs in worker threads.
 """
 from __future__ import annotations
@@ -19,11 +19,12 @@ from sanic.request import Request
 
 from nlu_review.__main__ import domain_intents
 from spoken_french.numbers import mask_patient_id
+from conversation_names import CHANNELS
 from staff_console import agenda, audit, conversations, figures, review_queue
 from staff_console.registration import register_patient
 from staff_console.settings_view import clinic_settings
 from staff_console.staff_actions import ActionRefused
-from staff_console.web import error, form_fields
+from staff_console.web import console, error, form_fields
 
 logger = logging.getLogger("staff_console")
 MAX_LIST_DAYS = 366
@@ -56,23 +57,30 @@ def _choice(request: Request, name: str, allowed) -> Optional[str]:
 def _list_filters(request: Request) -> dict:
     """The list's filters as asked (days, channel, outcome), checked."""
     return {"days": _int_arg(request, "days", 7, 1, MAX_LIST_DAYS),
-            "channel": _choice(request, "channel", conversations.CHANNELS),
+            "channel": _choice(request, "channel", CHANNELS),
             "outcome": _choice(request, "outcome", conversations.OUTCOMES)}
 
 
-def _listed(console, filters: dict):
+def _listed(c, filters: dict):
     """The conversations of the list ``filters`` select (in a worker thread)."""
-    now = datetime.now(console.config.timezone)
+    now = datetime.now(c.config.timezone)
     return conversations.summaries(
-        console.tracker, console.config.privacy.conversation_retention_days,
+        c.tracker, c.config.privacy.conversation_retention_days,
         since=(now - timedelta(days=filters["days"])).timestamp(),
         channel=filters["channel"], outcome=filters["outcome"])
 
 
 def register(app: Sanic) -> None:
-    def console(request: Request):
-        return request.app.ctx.console
+    """Every route of the API, and the refusals its routes raise."""
+    _refusals(app)
+    _clinic_routes(app)
+    _agenda_routes(app)
+    _appointment_routes(app)
+    _conversation_routes(app)
+    _review_routes(app)
 
+
+def _refusals(app: Sanic) -> None:
     @app.exception(BadRequest)
     async def bad_request(request: Request, refused: BadRequest):
         return error(400, str(refused))
@@ -81,6 +89,9 @@ def register(app: Sanic) -> None:
     async def refused(request: Request, refused: ActionRefused):
         return error(refused.status, refused.reason)
 
+
+def _clinic_routes(app: Sanic) -> None:
+    """The clinic's doctors, clinic.yml as it is on disk, and the audit of staff's work."""
     @app.get("/staff/api/clinic")
     async def clinic(request: Request):
         config = console(request).config
@@ -89,13 +100,20 @@ def register(app: Sanic) -> None:
             "doctors": [{"id": d.id, "name": f"{d.title.capitalize()} {d.first_name} "
                          f"{d.last_name}", "specialty": d.specialty} for d in config.doctors]})
 
-    @app.get("/staff/api/appointments/<appointment_id:int>/conversations")
-    async def appointment_conversations(request: Request, appointment_id: int):
-        c = console(request)
-        return response.json(await asyncio.to_thread(
-            conversations.of_appointment, c.tracker, appointment_id,
-            c.config.privacy.conversation_retention_days))
+    @app.get("/staff/api/settings")
+    async def settings_view(request: Request):
+        return response.json(await asyncio.to_thread(clinic_settings))
 
+    @app.get("/staff/api/audit")
+    async def audit_view(request: Request):
+        c = console(request)
+        limit = _int_arg(request, "limit", 100, 1, 1000)
+        return response.json(await asyncio.to_thread(audit.recent, c.sessions,
+                                                     c.config.timezone, limit))
+
+
+def _agenda_routes(app: Sanic) -> None:
+    """A doctor's days, and the patients: search and registration."""
     @app.get("/staff/api/agenda")
     async def agenda_view(request: Request):
         c = console(request)
@@ -132,6 +150,9 @@ def register(app: Sanic) -> None:
                     mask_patient_id((form.get("patient_id") or "").strip()), result)
         return response.json({"result": result}, status=201 if result == "created" else 200)
 
+
+def _appointment_routes(app: Sanic) -> None:
+    """Booking, moving and cancelling on a patient's behalf."""
     @app.post("/staff/api/appointments")
     async def book(request: Request):
         c = console(request)
@@ -159,12 +180,16 @@ def register(app: Sanic) -> None:
                     appointment_id)
         return response.json(done)
 
-    @app.get("/staff/api/audit")
-    async def audit_view(request: Request):
+
+def _conversation_routes(app: Sanic) -> None:
+    """The conversations: an appointment's, the list and its CSV export (audited), one
+    transcript (its reading audited), and today's figures."""
+    @app.get("/staff/api/appointments/<appointment_id:int>/conversations")
+    async def appointment_conversations(request: Request, appointment_id: int):
         c = console(request)
-        limit = _int_arg(request, "limit", 100, 1, 1000)
-        return response.json(await asyncio.to_thread(audit.recent, c.sessions,
-                                                     c.config.timezone, limit))
+        return response.json(await asyncio.to_thread(
+            conversations.of_appointment, c.tracker, appointment_id,
+            c.config.privacy.conversation_retention_days))
 
     @app.get("/staff/api/conversations")
     async def conversation_list(request: Request):
@@ -178,15 +203,9 @@ def register(app: Sanic) -> None:
         found = await asyncio.to_thread(_listed, c, filters)
         await asyncio.to_thread(audit.write, c.sessions, request.ctx.session.member, "export",
                                 {"conversations": [s.ref for s in found], "filters": filters})
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["conversation", "canal", "début", "durée (s)", "issue", "tours"])
-        for s in found:
-            start = datetime.fromtimestamp(s.start, c.config.timezone).isoformat(timespec="seconds")
-            writer.writerow([s.handle, s.channel, start, round(s.end - s.start),
-                             "+".join(s.outcomes), s.user_turns])
-        return response.text(out.getvalue(), content_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": 'attachment; filename="conversations.csv"'})
+        return response.text(_csv(found, c.config.timezone),
+                             content_type="text/csv; charset=utf-8", headers={
+                                 "Content-Disposition": 'attachment; filename="conversations.csv"'})
 
     @app.get("/staff/api/conversations/<handle:int>")
     async def conversation(request: Request, handle: int):
@@ -201,6 +220,30 @@ def register(app: Sanic) -> None:
                                 {"channel": shown["channel"]}, conversation=shown["ref"])
         return response.json(shown)
 
+    @app.get("/staff/api/figures")
+    async def figures_view(request: Request):
+        c = console(request)
+        start, end = figures.day_bounds(datetime.now(c.config.timezone))
+        today = await asyncio.to_thread(
+            conversations.summaries, c.tracker, c.config.privacy.conversation_retention_days,
+            since=start, until=end)
+        return response.json(figures.today_figures(today, c.config.timezone))
+
+
+def _csv(found, timezone) -> str:
+    """The exported list: one row per conversation."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["conversation", "canal", "début", "durée (s)", "issue", "tours"])
+    for s in found:
+        start = datetime.fromtimestamp(s.start, timezone).isoformat(timespec="seconds")
+        writer.writerow([s.handle, s.channel, start, round(s.end - s.start),
+                         "+".join(s.outcomes), s.user_turns])
+    return out.getvalue()
+
+
+def _review_routes(app: Sanic) -> None:
+    """The messages to review, and corrections queued for training."""
     @app.get("/staff/api/review")
     async def review(request: Request):
         c = console(request)
@@ -222,16 +265,3 @@ def register(app: Sanic) -> None:
             return error(refused.status, str(refused))
         logger.info("staff member %s queued a reviewed example", request.ctx.session.member.name)
         return response.json(queued, status=201)
-
-    @app.get("/staff/api/settings")
-    async def settings_view(request: Request):
-        return response.json(await asyncio.to_thread(clinic_settings))
-
-    @app.get("/staff/api/figures")
-    async def figures_view(request: Request):
-        c = console(request)
-        start, end = figures.day_bounds(datetime.now(c.config.timezone))
-        today = await asyncio.to_thread(
-            conversations.summaries, c.tracker, c.config.privacy.conversation_retention_days,
-            since=start, until=end)
-        return response.json(figures.today_figures(today, c.config.timezone))

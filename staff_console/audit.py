@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.models import utc_now
+from clinic.models import utc_now
 from staff_console.models import APPOINTMENT_ACTIONS, AUDIT_ACTIONS, StaffAudit
 from staff_console.passwords import StaffMember
 

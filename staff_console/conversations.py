@@ -23,7 +23,8 @@ from typing import Dict, Iterable, List, Optional
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, func, inspect, select
 from sqlalchemy.engine import Engine
 
-from actions.identity_failures import subject_key
+from clinic.identity_failures import subject_key
+from conversation_names import channel_of
 from staff_console.masking import mask_text
 
 EVENTS = Table(
@@ -36,7 +37,6 @@ EVENTS = Table(
     Column("action_name", String(255)),
     Column("data", Text),
 )
-CHANNELS = ("phone", "web", "staff")
 OUTCOMES = ("emergency", "transferred", "booked", "moved", "cancelled", "abandoned", "information")
 HANDOFF_ACTION = "action_handoff"
 EMERGENCY_ACTION = "utter_emergency"
@@ -73,11 +73,6 @@ class Summary:
         return {"id": self.handle, "channel": self.channel, "start": self.start,
                 "duration_s": round(self.end - self.start, 1), "outcome": self.outcome,
                 "outcomes": self.outcomes, "user_turns": self.user_turns, "ref": self.ref}
-
-
-def channel_of(sender_id: str) -> str:
-    prefix = sender_id.split(":", 1)[0]
-    return prefix if prefix in CHANNELS and ":" in sender_id else "other"
 
 
 def _has_events(engine: Engine) -> bool:

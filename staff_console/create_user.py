@@ -16,7 +16,7 @@ import getpass
 import sys
 from typing import Callable, Dict, List, Optional
 
-from actions.database import make_engine, make_session_factory
+from clinic.database import make_engine, make_session_factory
 from staff_console import accounts
 from staff_console.models import ROLE_ADMIN
 from staff_console.passwords import StaffUserError, check_password, create_user

@@ -1,4 +1,4 @@
-"""The console's part of the hourly purge (``python -m actions.retention``): sessions past
+"""The console's part of the hourly purge (``python -m clinic.retention``): sessions past
 their expiry and failed logins past the lockout window leave the clinic database, even
 when nobody logs in."""
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 After ``max_login_failures`` failures within ``lockout`` (settings) for the name tried,
 or from the address, logins are refused for the window, even with the right password.
-Both are stored as keyed hashes (:func:`actions.identity_failures.subject_key`), never
+Both are stored as keyed hashes (:func:`clinic.identity_failures.subject_key`), never
 the values: a name field sometimes receives a password typed in the wrong box.
 
 A login is recorded as a failure *before* its password is checked (:meth:`LoginLockout.begin`
@@ -20,8 +20,8 @@ from typing import Callable, Optional, Tuple
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.failure_ledger import FailureLedger
-from actions.identity_failures import subject_key
+from clinic.failure_ledger import FailureLedger
+from clinic.identity_failures import subject_key
 from staff_console.models import FAILURE_ADDRESS, FAILURE_USER, StaffLoginFailure
 
 

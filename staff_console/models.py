@@ -3,7 +3,7 @@ date an account was disabled), their sessions, failed logins, and the audit jour
 what staff do: changes to appointments and accounts, patients registered, transcripts
 read and conversations exported.
 
-They share :data:`actions.models.Base` (one schema, one Alembic history: revisions
+They share :data:`clinic.models.Base` (one schema, one Alembic history: revisions
 0003 and 0005). Datetimes are naive UTC like the rest of the database. Failed logins
 hold keyed hashes of the name and address tried, never the values; sessions hold the
 hash of their token, never the token; the audit names a conversation by a keyed hash
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, Text
 
-from actions.models import Base, utc_now
+from clinic.models import Base, utc_now
 
 FAILURE_USER = "user"
 FAILURE_ADDRESS = "address"

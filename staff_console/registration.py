@@ -1,6 +1,6 @@
 """Registering one patient from the console (any staff member): patient ID, last name,
 first name and phone, checked and written by the clinic's own register
-(:mod:`actions.patient_registry`, as ``make import-patients`` does), then recorded in
+(:mod:`clinic.patient_registry`, as ``make import-patients`` does), then recorded in
 the audit journal. A known patient ID with other details is updated; the same details
 again change nothing (and are recorded as such)."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Dict, Optional
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.patient_registry import InvalidPatient, parse_patient, register_patients
+from clinic.patient_registry import InvalidPatient, parse_patient, register_patients
 from staff_console import audit
 from staff_console.passwords import StaffMember
 from staff_console.staff_actions import ActionRefused

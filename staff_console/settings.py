@@ -1,12 +1,16 @@
-"""The console's settings, read from the environment in this one place.
+"""The console's settings, read from the environment in this one place (every other
+module of the console asks here).
 
-``STAFF_HOST``/``STAFF_PORT`` (127.0.0.1:5006), ``STAFF_SESSION_MINUTES`` (idle time
-before a session expires, 30), ``STAFF_SESSION_MAX_HOURS`` (a session's longest life,
-12), ``STAFF_COOKIE_SECURE`` (``true`` behind https: the cookie is then sent over https
-only), ``STAFF_MAX_LOGIN_FAILURES`` (5) within ``STAFF_LOCKOUT_MINUTES`` (15), per user
-and per address, and ``STAFF_REVIEW_QUEUE`` (``review/staff_queue.yml``, the corrections
-``make add-reviewed`` adds to the training data). The databases are those of the other
-services: ``DATABASE_URL`` and ``TRACKER_STORE_URL``.
+``STAFF_HOST``/``STAFF_PORT`` (127.0.0.1:5006, :func:`listen_address`),
+``STAFF_SESSION_MINUTES`` (idle time before a session expires, 30),
+``STAFF_SESSION_MAX_HOURS`` (a session's longest life, 12), ``STAFF_COOKIE_SECURE``
+(``true`` behind https: the cookie is then sent over https only),
+``STAFF_MAX_LOGIN_FAILURES`` (5) within ``STAFF_LOCKOUT_MINUTES`` (15), per user and per
+address, and ``STAFF_REVIEW_QUEUE`` (``review/staff_queue.yml``, the corrections ``make
+add-reviewed`` adds to the training data). The databases are those of the other
+services: ``DATABASE_URL`` and ``TRACKER_STORE_URL``, and the settings tab shows the
+clinic's file, ``CLINIC_CONFIG``. Those three belong to the clinic: :mod:`clinic.settings`
+reads them, with their defaults.
 """
 from __future__ import annotations
 
@@ -14,9 +18,10 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Tuple
 
-from actions.database import PROJECT_ROOT, database_url
-from actions.retention import tracker_store_url
+from clinic.retention import tracker_store_url
+from clinic.settings import PROJECT_ROOT, database_url
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5006
@@ -69,3 +74,9 @@ def settings_from_env() -> ConsoleSettings:
         lockout=timedelta(minutes=_positive("STAFF_LOCKOUT_MINUTES", 15)),
         review_queue=Path(queue) if queue else PROJECT_ROOT / "review" / "staff_queue.yml",
     )
+
+
+def listen_address() -> Tuple[str, int]:
+    """Where ``python -m staff_console`` listens when ``--host``/``--port`` are not given."""
+    return (os.environ.get("STAFF_HOST") or DEFAULT_HOST,
+            int(os.environ.get("STAFF_PORT") or DEFAULT_PORT))

@@ -2,15 +2,14 @@
 (the same check as ``make check-config``)."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Dict
 
-from actions.clinic_config import DEFAULT_PATH, ClinicConfigError, load_clinic_config
+from clinic.config import ClinicConfigError, load_clinic_config
+from clinic.settings import clinic_config_path
 
 
 def clinic_settings() -> Dict:
-    path = Path(os.environ.get("CLINIC_CONFIG") or DEFAULT_PATH)
+    path = clinic_config_path()
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:

@@ -1,5 +1,5 @@
 """Booking, moving and cancelling on a patient's behalf, through the assistant's own
-:class:`~actions.clinic_operations.ClinicOperations` (same rules, same protection against
+:class:`~clinic.operations.ClinicOperations` (same rules, same protection against
 double booking), each change and its audit row written in one transaction.
 
 Refusals are :class:`ActionRefused` with an HTTP status and a French reason for staff.
@@ -13,7 +13,7 @@ from typing import Dict, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.clinic_operations import (
+from clinic.operations import (
     AppointmentNotFound,
     ClinicOperations,
     PatientAlreadyBooked,
@@ -23,8 +23,8 @@ from actions.clinic_operations import (
     SlotTaken,
     TooManyUpcoming,
 )
-from actions.models import Appointment, Patient
-from actions.scheduling import SlotRejected
+from clinic.models import Appointment, Patient
+from clinic.scheduling import SlotRejected
 from spoken_french.numbers import normalize_phone
 from staff_console import audit
 from staff_console.passwords import StaffMember

@@ -1,11 +1,17 @@
-"""What the console's routes read from a request and how they refuse: the client's
-address, a form's fields, a JSON error with a French reason, and the lockout's 429."""
+"""What the console's routes read from a request and how they refuse: the console's
+services, the client's address, a form's fields, a JSON error with a French reason, and
+the lockout's 429."""
 from __future__ import annotations
 
 from typing import Dict, Optional
 
 from sanic import response
 from sanic.request import Request
+
+
+def console(request: Request):
+    """The services the routes share (``app.ctx.console``, built by :mod:`.app`)."""
+    return request.app.ctx.console
 
 
 def client_address(request: Request) -> str:

@@ -11,4 +11,8 @@ imports from the rest of the project; the HTTP contract, written down in
 
 Modules: ``voice`` (loading a Coqui model once, text to samples), ``wav``
 (samples to a 16-bit WAV), ``server`` (the HTTP routes), ``__main__`` (options).
+
+Run by: its own process (``.venv-tts/bin/python -m tts_service``).
+
+May import: nothing of the project.
 """

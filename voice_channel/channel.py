@@ -40,6 +40,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from voice_channel.audio.decode import AudioTooLarge, AudioTooLong, UnsupportedAudio
+from conversation_names import WEB, conversation_id
 from voice_channel.dialogue.hint import hint_from_tracker_store
 from voice_channel.dialogue.prompts import prompts_of
 from voice_channel.dialogue.rasa import ask_rasa_through
@@ -48,11 +49,11 @@ from voice_channel.speech_engines import SpeechEngines
 from voice_channel.speech_turn import SpeechTurn
 from voice_channel.dialogue.deadline import ask_within, reception_phone
 from voice_channel.http_requests import (
-    BodyTooLarge, bearer_token, error, read_body, read_text_turn, retry_later, token_matches,
+    AddressRate, BodyTooLarge, bearer_token, client_address, error, read_body, read_text_turn,
+    retry_later, token_matches,
 )
 from voice_channel.telephony.incoming_call import TwilioLineSettings
 from voice_channel.listening.recognition_queue import RecognitionBusy
-from voice_channel.rate_limit import AddressRate
 from voice_channel.telephony.phone_lines import PhoneLines
 from voice_channel.settings import InvalidVoiceConfig, VoiceSettings  # noqa: F401  (re-exported)
 from voice_channel.telephony.stream_tickets import StreamTickets
@@ -60,7 +61,7 @@ from voice_channel.web_client import PAGE, web_file_response
 
 logger = logging.getLogger(__name__)
 
-WEB_PREFIX = "web:"  # this channel's conversation ids; the phone's are "phone:…"
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]  # Rasa's handler of a message
 TURN_WINDOW_S = 60  # http_turns_per_minute is counted over this window (its Retry-After)
 BUSY_RETRY_AFTER_S = 3  # about one recognition
 
@@ -116,93 +117,27 @@ class VoiceInput(RestInput):
 
     # -- routes -------------------------------------------------------------------
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         blueprint = Blueprint("voice_webhook", __name__)
-        settings = self.settings
 
         @blueprint.listener("before_server_start")
         async def limit_request_size(app, _loop) -> None:
             # Sanic buffers up to 100 MB by default before any handler runs.
             app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE,
-                                              settings.max_request_bytes)
-
-        def web_turns(request: Request) -> Callable[[str, str], Awaitable[List[Dict]]]:
-            """Rasa for the HTTP routes: ``web:`` ids, the channel's metadata, a deadline."""
-            metadata = {"caller_key": self.tickets.caller_key("web", _client_address(request))}
-
-            async def ask(sender: str, text: str) -> List[Dict]:
-                return await ask_within(on_new_message, text, WEB_PREFIX + sender, self.name(),
-                                        metadata, settings.dialogue_timeout,
-                                        prompts=prompts_of(request.app))
-
-            return ask
+                                              self.settings.max_request_bytes)
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok", "stt": self.engines.describe_stt(),
                                   "tts": self.settings.tts_engine})
 
-        def refused(request: Request) -> Optional[HTTPResponse]:
-            """The token, then the client address's turns per minute."""
-            if not self._authorized(request):
-                return error(401, "missing or wrong token")
-            if not self.turn_rate.allow(_client_address(request)):
-                logger.warning("voice turn refused: too many from one address")
-                return retry_later(429, "too many turns from this address; try again in "
-                                         "a minute", TURN_WINDOW_S)
-            return None
-
         @blueprint.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            problem = refused(request)
-            if problem is not None:
-                return problem
-            turn = await read_text_turn(request)
-            if isinstance(turn, HTTPResponse):
-                return turn
-            sender, text = turn
-            messages = await web_turns(request)(sender, text)
-            if request.args.get("audio", "").lower() in ("1", "true", "yes"):
-                speech = await asyncio.to_thread(self.speech_turn)
-                await speech.speak_each(messages)
-            return response.json(messages)
+            return await self._text_turn(request, on_new_message)
 
         @blueprint.route("/audio", methods=["POST"], stream=True)
         async def receive_audio(request: Request) -> HTTPResponse:
-            problem = refused(request)
-            if problem is not None:
-                return problem
-            try:
-                await read_body(request, settings.max_request_bytes)
-            except BodyTooLarge:
-                return error(413, f"audio is larger than {settings.max_audio_mb:g} MB")
-            try:
-                upload = request.files.get("audio") if request.files else None
-                sender = (request.form.get("sender") if request.form else None) or ""
-            except Exception:  # a malformed multipart body
-                return error(400, "body must be multipart/form-data with 'sender' and 'audio'")
-            if upload is None or not upload.body:
-                return error(400, "no 'audio' file in the form")
-            if not sender.strip():
-                return error(400, "'sender' is missing")
-            turn = await asyncio.to_thread(self.speech_turn)  # loads the models once
-            hint = await hint_from_tracker_store(_agent(request), WEB_PREFIX + sender)
-            try:
-                result = await turn.run(sender, upload.body, hint, web_turns(request),
-                                        prompts_of(request.app))
-            except AudioTooLarge:
-                return error(413, f"audio is larger than {settings.max_audio_mb:g} MB")
-            except AudioTooLong:
-                return error(413, f"audio is longer than {settings.max_audio_seconds:g} seconds")
-            except UnsupportedAudio as problem:
-                return error(415, f"audio could not be decoded: {problem}")
-            except RecognitionBusy:
-                logger.warning("spoken turn refused: every recognition slot is taken")
-                return retry_later(503, "speech recognition is busy with calls; try again "
-                                         "in a few seconds", BUSY_RETRY_AFTER_S)
-            return response.json(result.as_json(sender))
+            return await self._spoken_turn(request, on_new_message)
 
         # No token check on the web client: the page and its code hold no secret, and
         # every call it makes goes to the routes above, which do check it.
@@ -212,12 +147,86 @@ class VoiceInput(RestInput):
 
         @blueprint.route("/client/<name>", methods=["GET"])
         async def web_file(request: Request, name: str) -> HTTPResponse:
-            if not name:  # ``/client/``: the page's relative links only work without the slash
-                query = f"?{request.query_string}" if request.query_string else ""
-                return response.redirect(f"../client{query}")
-            found = web_file_response(name, request.headers.get("If-None-Match"))
-            return found if found is not None else error(404, f"no file {name!r} in the web client")
+            return _web_file(request, name)
 
+        self._add_phone_routes(blueprint, on_new_message)
+        return blueprint
+
+    def _web_turns(self, request: Request, on_new_message: OnNewMessage
+                   ) -> Callable[[str, str], Awaitable[List[Dict]]]:
+        """Rasa for the HTTP routes: ``web:`` ids, the channel's metadata, a deadline."""
+        metadata = {"caller_key": self.tickets.caller_key("web", client_address(request))}
+
+        async def ask(sender: str, text: str) -> List[Dict]:
+            return await ask_within(on_new_message, text, conversation_id(WEB, sender), self.name(),
+                                    metadata, self.settings.dialogue_timeout,
+                                    prompts=prompts_of(request.app))
+
+        return ask
+
+    def _refused(self, request: Request) -> Optional[HTTPResponse]:
+        """The token, then the client address's turns per minute."""
+        if not self._authorized(request):
+            return error(401, "missing or wrong token")
+        if not self.turn_rate.allow(client_address(request)):
+            logger.warning("voice turn refused: too many from one address")
+            return retry_later(429, "too many turns from this address; try again in "
+                                     "a minute", TURN_WINDOW_S)
+        return None
+
+    async def _text_turn(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """``POST /webhook``: the REST channel's JSON; with ``?audio=true``, spoken too."""
+        problem = self._refused(request)
+        if problem is not None:
+            return problem
+        turn = await read_text_turn(request)
+        if isinstance(turn, HTTPResponse):
+            return turn
+        sender, text = turn
+        messages = await self._web_turns(request, on_new_message)(sender, text)
+        if request.args.get("audio", "").lower() in ("1", "true", "yes"):
+            speech = await asyncio.to_thread(self.speech_turn)
+            await speech.speak_each(messages)
+        return response.json(messages)
+
+    async def _spoken_turn(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """``POST /audio``: one spoken turn from a multipart form (``sender``, ``audio``)."""
+        settings = self.settings
+        problem = self._refused(request)
+        if problem is not None:
+            return problem
+        try:
+            await read_body(request, settings.max_request_bytes)
+        except BodyTooLarge:
+            return error(413, f"audio is larger than {settings.max_audio_mb:g} MB")
+        try:
+            upload = request.files.get("audio") if request.files else None
+            sender = (request.form.get("sender") if request.form else None) or ""
+        except Exception:  # a malformed multipart body
+            return error(400, "body must be multipart/form-data with 'sender' and 'audio'")
+        if upload is None or not upload.body:
+            return error(400, "no 'audio' file in the form")
+        if not sender.strip():
+            return error(400, "'sender' is missing")
+        turn = await asyncio.to_thread(self.speech_turn)  # loads the models once
+        hint = await hint_from_tracker_store(_agent(request), conversation_id(WEB, sender))
+        try:
+            result = await turn.run(sender, upload.body, hint,
+                                    self._web_turns(request, on_new_message),
+                                    prompts_of(request.app))
+        except AudioTooLarge:
+            return error(413, f"audio is larger than {settings.max_audio_mb:g} MB")
+        except AudioTooLong:
+            return error(413, f"audio is longer than {settings.max_audio_seconds:g} seconds")
+        except UnsupportedAudio as problem:
+            return error(415, f"audio could not be decoded: {problem}")
+        except RecognitionBusy:
+            logger.warning("spoken turn refused: every recognition slot is taken")
+            return retry_later(503, "speech recognition is busy with calls; try again "
+                                     "in a few seconds", BUSY_RETRY_AFTER_S)
+        return response.json(result.as_json(sender))
+
+    def _add_phone_routes(self, blueprint: Blueprint, on_new_message: OnNewMessage) -> None:
         account_sid, auth_token = self.settings.twilio_credentials()
         twilio = TwilioLineSettings(auth_token=auth_token, public_url=self.settings.public_url,
                                     allow_unsigned=self.settings.allow_unsigned_calls)
@@ -235,11 +244,15 @@ class VoiceInput(RestInput):
             lines=self.lines,
             fallback_transfer_number=reception_phone,
         )
-        return blueprint
 
 
-def _client_address(request: Request) -> str:
-    return request.remote_addr or request.ip or ""
+def _web_file(request: Request, name: str) -> HTTPResponse:
+    """One of the web client's files (``GET /client/<name>``), or 404."""
+    if not name:  # ``/client/``: the page's relative links only work without the slash
+        query = f"?{request.query_string}" if request.query_string else ""
+        return response.redirect(f"../client{query}")
+    found = web_file_response(name, request.headers.get("If-None-Match"))
+    return found if found is not None else error(404, f"no file {name!r} in the web client")
 
 
 def _agent(request: Request) -> Any:

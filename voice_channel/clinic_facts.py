@@ -10,7 +10,6 @@ action server validate the rest of the file.
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict
@@ -18,8 +17,10 @@ from typing import Any, Dict
 import phonenumbers
 import yaml
 
+from voice_channel.settings import environment
+
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "clinic.yml"
-PATIENT_ID_DIGITS_RANGE = (4, 12)  # as actions.clinic_config checks it
+PATIENT_ID_DIGITS_RANGE = (4, 12)  # as clinic.config checks it
 
 
 class ClinicFactsError(ValueError):
@@ -27,7 +28,7 @@ class ClinicFactsError(ValueError):
 
 
 def clinic_file() -> Path:
-    return Path(os.environ.get("CLINIC_CONFIG") or DEFAULT_PATH)
+    return Path(environment().clinic_config or DEFAULT_PATH)
 
 
 @lru_cache(maxsize=None)

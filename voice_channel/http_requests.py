@@ -1,10 +1,15 @@
-"""What every HTTP route of our channels checks before it does anything: the token, the
-body's size, and the shape of a text turn.
+"""What every HTTP route of our channels checks before it does anything: the token, how
+often the client's address came, the body's size, and the shape of a text turn.
 
 * :func:`token_matches`: constant-time comparison on UTF-8 bytes (a non-ASCII token is a
   wrong token, never a 500);
 * :func:`bearer_token`: ``Authorization: Bearer …``; ``?token=`` only where a client
   cannot set a header (a browser's WebSocket, a page's address);
+* :class:`AddressRate`: how often one client address may do something (a turn, a
+  call's ticket: the web page's routes are open to patients, like the phone line), a
+  sliding window per address: ``limit`` uses per ``window`` seconds. Memory stays
+  bounded: addresses whose window has passed are forgotten, and at most
+  ``max_addresses`` are kept;
 * :func:`read_body`: for routes declared with ``stream=True`` (Sanic then calls them
   before reading the body), reads the body after the token was checked and refuses it
   past ``limit`` bytes without buffering more;
@@ -15,7 +20,10 @@ from __future__ import annotations
 
 import hmac
 import json
-from typing import Any, Dict, Optional, Tuple, Union
+import threading
+import time
+from collections import OrderedDict, deque
+from typing import Any, Callable, Deque, Dict, Optional, Tuple, Union
 
 from sanic import response
 from sanic.request import Request
@@ -44,6 +52,39 @@ def bearer_token(request: Request, allow_query: bool = False) -> Optional[str]:
     if allow_query:
         return request.args.get("token")
     return None
+
+
+class AddressRate:
+    def __init__(self, limit: int, window: float, *, max_addresses: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("limit must be at least 1 and window positive")
+        self.limit = limit
+        self.window = window
+        self._max_addresses = max_addresses
+        self._clock = clock
+        self._seen: "OrderedDict[str, Deque[float]]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def allow(self, address: str) -> bool:
+        """Count one use by ``address``; False when it has used its ``limit`` already."""
+        now = self._clock()
+        with self._lock:
+            uses = self._seen.pop(address, None) or deque()
+            while uses and uses[0] <= now - self.window:
+                uses.popleft()
+            allowed = len(uses) < self.limit
+            if allowed:
+                uses.append(now)
+            self._seen[address] = uses  # most recent last
+            while len(self._seen) > self._max_addresses:
+                self._seen.popitem(last=False)
+            return allowed
+
+
+def client_address(request: Request) -> str:
+    """The address a request comes from, as the limits per address count it."""
+    return request.remote_addr or request.ip or ""
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -1,17 +1,28 @@
-"""The voice channel's settings: its section of ``credentials.yml``, checked once at start
-(an invalid value stops Rasa with a clear message)."""
+"""The Rasa server process's configuration, read in this one module.
+
+* The voice channel's section of ``credentials.yml`` (:class:`VoiceSettings`), checked
+  once at start (an invalid value stops Rasa with a clear message).
+* The environment variables (:class:`Environment`), read by :func:`environment` when
+  they are needed (so a test's ``monkeypatch.setenv`` is seen).
+
+When it loads, this module imports no part of the channel that imports anything (the
+call's settings are imported when asked for): every part of the channel may read its
+configuration here.
+"""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 from rasa.shared.exceptions import RasaException
 
-from voice_channel.call.settings import PhoneCallSettings
-from voice_channel.dialogue.deadline import DEFAULT_TIMEOUT_S
 from voice_channel.telephony.phone_lines import DEFAULT_MAX_CALLS
 
+if TYPE_CHECKING:
+    from voice_channel.call.settings import PhoneCallSettings
+
+DEFAULT_TIMEOUT_S = 8.0  # s the HTTP routes (web, staff chat) wait for the dialogue
 FORM_OVERHEAD_BYTES = 64 * 1024  # multipart headers around the audio file
 
 
@@ -66,7 +77,11 @@ class VoiceSettings:
         settings.phone_call_settings()  # fail at start, not at the first call
         return settings
 
-    def phone_call_settings(self) -> PhoneCallSettings:
+    def phone_call_settings(self) -> "PhoneCallSettings":
+        # Imported here: the call's settings import the speech stages, which read the
+        # environment through this module.
+        from voice_channel.call.settings import PhoneCallSettings
+
         options = self.phone or {}
         if not isinstance(options, dict):
             raise InvalidVoiceConfig("voice channel: phone must be a mapping of settings")
@@ -77,10 +92,48 @@ class VoiceSettings:
 
     def twilio_credentials(self) -> Tuple[Optional[str], Optional[str]]:
         """(account SID, auth token), from credentials.yml or the environment."""
-        return (self.twilio_account_sid or os.environ.get("TWILIO_ACCOUNT_SID") or None,
-                self.twilio_auth_token or os.environ.get("TWILIO_AUTH_TOKEN") or None)
+        return (self.twilio_account_sid or environment().twilio_account_sid,
+                self.twilio_auth_token or environment().twilio_auth_token)
 
     @property
     def max_request_bytes(self) -> int:
         """The server's request size limit: the largest upload plus its form's overhead."""
         return int(self.max_audio_mb * 1024 * 1024) + FORM_OVERHEAD_BYTES
+
+
+# -- the environment ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The environment variables the process reads, each named as its field in capitals
+    (``stt_engine`` is ``STT_ENGINE``); None when unset or empty, the user of each value
+    applying its own default."""
+
+    stt_engine: Optional[str] = None  # the recognizer when none is named (whisper)
+    whisper_model: Optional[str] = None  # model directory or size (models/whisper-base)
+    whisper_encoder_window: Optional[str] = None  # s of Whisper's encoder window (20)
+    vosk_model_path: Optional[str] = None  # Vosk's model directory (needed for Vosk)
+    coqui_tts_url: Optional[str] = None  # the Coqui TTS server (http://127.0.0.1:5002)
+    clinic_config: Optional[str] = None  # the clinic's file (clinic.yml at the root)
+    # Signs stream tickets and opaque ids without a ``secret`` in credentials.yml
+    # (else a random one, for the life of the process).
+    voice_channel_secret: Optional[str] = None
+    staff_chat_token: Optional[str] = None  # the staff chat's, without one in credentials
+    # Rasa's admin token, or a file holding it: rasa_server hands it to Rasa's command
+    # line; the staff chat refuses to share it.
+    rasa_api_token: Optional[str] = None
+    rasa_api_token_file: Optional[str] = None
+    twilio_account_sid: Optional[str] = None  # without one in credentials.yml
+    twilio_auth_token: Optional[str] = None  # without one in credentials.yml
+
+    def variables(self) -> Dict[str, str]:
+        """The variables that are set, by their names (``{"RASA_API_TOKEN": …}``)."""
+        return {field.name.upper(): getattr(self, field.name) for field in fields(self)
+                if getattr(self, field.name) is not None}
+
+
+def environment() -> Environment:
+    """The process's environment as it is now."""
+    return Environment(**{field.name: os.environ.get(field.name.upper()) or None
+                          for field in fields(Environment)})

@@ -15,7 +15,6 @@ Rasa's plain ``rest`` channel is not in the default credentials: it trusts any s
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -24,13 +23,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from voice_channel.dialogue.deadline import DEFAULT_TIMEOUT_S, ask_within
+from conversation_names import STAFF, conversation_id
+from voice_channel.dialogue.deadline import ask_within
 from voice_channel.dialogue.prompts import prompts_of
 from voice_channel.http_requests import bearer_token, error, read_text_turn, token_matches
+from voice_channel.settings import DEFAULT_TIMEOUT_S, environment
 
 logger = logging.getLogger(__name__)
 
-STAFF_PREFIX = "staff:"
 TOKEN_VARIABLE = "STAFF_CHAT_TOKEN"
 
 
@@ -53,11 +53,11 @@ class StaffChatInput(RestInput):
         timeout = values.get("dialogue_timeout") or DEFAULT_TIMEOUT_S
         if not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ValueError("staff channel: dialogue_timeout must be a positive number")
-        token = values.get("token") or os.environ.get(TOKEN_VARIABLE) or None
+        token = values.get("token") or environment().staff_chat_token
         if not token:
             logger.warning("staff channel: no token (credentials or %s): "
                            "it will refuse every request", TOKEN_VARIABLE)
-        elif token == os.environ.get("RASA_API_TOKEN"):
+        elif token == environment().rasa_api_token:
             raise ValueError(f"staff channel: its token must not be Rasa's admin token "
                              f"(RASA_API_TOKEN); set {TOKEN_VARIABLE} to a token of its own "
                              f"(make staff-token)")
@@ -80,8 +80,8 @@ class StaffChatInput(RestInput):
             if isinstance(turn, HTTPResponse):
                 return turn
             sender, text = turn
-            messages = await ask_within(on_new_message, text, STAFF_PREFIX + sender, self.name(),
-                                        {"caller_key": STAFF_PREFIX + sender}, self.dialogue_timeout,
+            messages = await ask_within(on_new_message, text, conversation_id(STAFF, sender), self.name(),
+                                        {"caller_key": conversation_id(STAFF, sender)}, self.dialogue_timeout,
                                         prompts=prompts_of(request.app))
             return response.json(messages)
 

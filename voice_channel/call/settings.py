@@ -46,9 +46,12 @@ class PhoneCallSettings:
     session_close_timeout: float = 3.0  # s: the end of a call never waits longer on Rasa
     start_timeout: float = 5.0  # s from the connection to a valid ``start``
     # Twilio sends 20 ms every 20 ms; network jitter and our own event-loop pauses bunch
-    # frames by a few hundred ms, rarely a second. 2 s ahead of the clock is no phone
-    # line, and a client pushing a file at 10x real time is cut off after ~0.2 s.
-    max_audio_ahead_seconds: float = 2.0
+    # frames. A server that reads a new stream's ``start`` late (a loaded 2-core machine:
+    # 2.6 s of a real-time caller's audio arrived within 0.6 s of its ``start`` in the
+    # e2e tests, load average 4) sees that backlog as audio ahead of its clock. 5 s ahead
+    # is no phone line, and a client pushing a file at 10x real time is still cut off
+    # after ~0.55 s.
+    max_audio_ahead_seconds: float = 5.0
     # s for the dialogue to answer a turn or the greeting; with synthesis and the first
     # frames, the caller hears the apology well within 10 s of the end of their turn.
     dialogue_timeout: float = 7.0

@@ -9,8 +9,15 @@ an empty answer ``nothing_to_say``: the domain's, :mod:`voice_channel.dialogue.p
 also says when the keypad is offered), with no further request to Rasa.
 
 An error inside a turn is logged and the caller hears an apology; after
-``max_turn_errors`` in a row the call ends. A dialogue too slow to answer gets the
-reception offer (:mod:`.reception_offer`).
+``max_turn_errors`` in a row the call ends.
+
+When a request to the dialogue passes its deadline (:mod:`voice_channel.dialogue.deadline`),
+the call apologises and offers the clinic's reception (the ``slow_offer`` prompt), or,
+without a reception number, asks the caller to call back (``slow_call_back``).
+:func:`answer_to_offer` reads the caller's next turn: "yes" (transfer, ``to_reception``),
+"no" (goodbye, ``declined``), or None (anything else: the dialogue is tried again).
+These prompts are the domain's, read from the loaded model, not asked of Rasa: they are
+said exactly when Rasa does not answer.
 """
 from __future__ import annotations
 
@@ -20,10 +27,10 @@ import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
+from spoken_french.yes_no import snap_yes_no
 from voice_channel.call.keypad import KeypadEntry, keypad_wanted
 from voice_channel.call.lifetime import CallEnded, CallLifetime
 from voice_channel.call.metrics import CallMetrics, TurnTiming
-from voice_channel.call.reception_offer import answer_to_offer
 from voice_channel.call.settings import PhoneCallSettings
 from voice_channel.call.silence import SilenceWatch
 from voice_channel.call.voice import BotVoice, SendEvent
@@ -35,7 +42,7 @@ from voice_channel.listening.listener import Listener
 from voice_channel.listening.recognition_queue import RecognitionBusy
 from voice_channel.stt.base import Transcript
 from voice_channel.stt.hints import RecognitionHint
-from voice_channel.turn_core import reply_to, usable_text
+from voice_channel.turn_core import Reply, reply_to, usable_text
 
 logger = logging.getLogger(__name__)
 
@@ -122,39 +129,58 @@ class DialogueWorker:
 
     async def _handle(self, item: CallInput) -> None:
         if item.kind == "session":
-            try:
-                await self.conversation.say(SESSION_START, "session start")
-            except DialogueTimeout:
-                await self._dialogue_too_slow()
-            return
-        if item.kind == "too_long":
-            await self.voice.speak([self.prompts.too_long], interruptible=False)
-            self.lifetime.end("too_long")
-            raise CallEnded()
-        if item.kind == "silence":
-            text, ends = self.silence.prompt()
-            if ends:
-                logger.info("call %s: still silent after %d re-prompts: goodbye",
-                            self.call_sid, self.silence.reprompts)
-                await self.voice.speak([text], interruptible=False)
-                self.lifetime.end("silence")
-                raise CallEnded()
-            await self.voice.speak([text])
-            return
-        text = item.text
+            await self._start_session()
+        elif item.kind == "too_long":
+            await self._goodbye(self.prompts.too_long, "too_long")
+        elif item.kind == "silence":
+            await self._on_silence()
+        else:  # "text" (the greeting, keys) or "speech"
+            await self._on_turn(item)
+
+    async def _start_session(self) -> None:
+        try:
+            await self.conversation.say(SESSION_START, "session start")
+        except DialogueTimeout:
+            await self._dialogue_too_slow()
+
+    async def _goodbye(self, text: str, reason: str) -> None:
+        """Say ``text`` (not interruptible), then end the call (raises :class:`CallEnded`)."""
+        await self.voice.speak([text], interruptible=False)
+        self.lifetime.end(reason)
+        raise CallEnded()
+
+    async def _on_silence(self) -> None:
+        text, ends = self.silence.prompt()
+        if ends:
+            logger.info("call %s: still silent after %d re-prompts: goodbye",
+                        self.call_sid, self.silence.reprompts)
+            await self._goodbye(text, "silence")
+        await self.voice.speak([text])
+
+    async def _on_turn(self, item: CallInput) -> None:
+        """A caller's turn (``item.timing`` set), or the greeting (no timing)."""
         timing = item.timing
         if timing is None and self._degraded:  # the greeting, after a session start too slow
             return
+        text = item.text
         if item.kind == "speech":
-            heard = await self._transcript(item)
-            if heard is None:
+            text = await self._transcript(item)
+            if text is None:
                 return
-            text = heard
         if timing is not None:
             self.silence.answered()
             await self.send_event({"event": "transcript", "text": text})
             if self._degraded:
                 await self._answer_offer(text, item)
+        messages = await self._ask_dialogue(text, item)
+        if messages is not None:
+            self._hint_from(messages)
+            await self._say_reply(reply_to(messages, caller_turn=timing is not None,
+                                           nothing_to_say=self.prompts.nothing_to_say))
+
+    async def _ask_dialogue(self, text: str, item: CallInput) -> Optional[List[Dict[str, Any]]]:
+        """The dialogue's messages for ``text``, timed; None when it was too slow."""
+        timing = item.timing
         barge_in = self.voice.take_barge_in() if timing is not None else None
         metadata = {"barge_in": barge_in} if barge_in is not None else {}
         if timing is not None and timing.kind == "keypad":
@@ -168,25 +194,25 @@ class DialogueWorker:
                 timing.dialogue_seconds = time.perf_counter() - began
                 self.metrics.record(timing, item.speech_end)
             await self._dialogue_too_slow()
-            return
+            return None
         if timing is not None:
             timing.dialogue_seconds = time.perf_counter() - began
             timing.mark("rasa", self.now())
             self.metrics.record(timing, item.speech_end)
         elif self.metrics.greeting is not None:
             self.metrics.greeting.mark("rasa", self.now())
-        self._hint_from(messages)
-        reply = reply_to(messages, caller_turn=timing is not None,
-                         nothing_to_say=self.prompts.nothing_to_say)
+        return messages
+
+    async def _say_reply(self, reply: Reply) -> None:
+        """Say the dialogue's reply; then hand the call over or hang up if it says so."""
         if reply.nothing_said:
             logger.info("call %s: the dialogue had nothing to say: saying what it can do",
                         self.call_sid)
-        if reply.handoff is None:
-            self.keypad.with_offer(reply.texts, self.hint)
         if reply.handoff is not None:
             await self.voice.speak(reply.texts, interruptible=False)
             await self.transfer(str(reply.handoff.get("transfer_to") or ""))
             raise CallEnded()
+        self.keypad.with_offer(reply.texts, self.hint)
         if reply.ends_call:  # the dialogue said goodbye: hang up once it is heard
             await self.voice.speak(reply.texts, interruptible=False)
             logger.info("call %s: the dialogue said goodbye: hanging up", self.call_sid)
@@ -235,9 +261,7 @@ class DialogueWorker:
             logger.warning("call %s: the dialogue has not answered in %.0f s and there is no "
                            "reception number: asking to call back", self.call_sid,
                            self.settings.dialogue_timeout)
-            await self.voice.speak([self.prompts.slow_call_back], interruptible=False)
-            self.lifetime.end("dialogue_timeout")
-            raise CallEnded()
+            await self._goodbye(self.prompts.slow_call_back, "dialogue_timeout")
         logger.warning("call %s: the dialogue has not answered in %.0f s: offering the "
                        "reception", self.call_sid, self.settings.dialogue_timeout)
         self._degraded = True
@@ -259,8 +283,12 @@ class DialogueWorker:
             logger.info("call %s: the caller accepts the reception", self.call_sid)
             await self.voice.speak([self.prompts.to_reception], interruptible=False)
             await self.transfer(self.fallback_transfer_number)
-        else:
-            logger.info("call %s: the caller declines the reception: goodbye", self.call_sid)
-            await self.voice.speak([self.prompts.declined], interruptible=False)
-            self.lifetime.end("declined_reception")
-        raise CallEnded()
+            raise CallEnded()
+        logger.info("call %s: the caller declines the reception: goodbye", self.call_sid)
+        await self._goodbye(self.prompts.declined, "declined_reception")
+
+
+def answer_to_offer(text: str) -> Optional[str]:
+    """"yes" or "no" when the caller's turn is only that (politeness aside), else None."""
+    answer = snap_yes_no(text)
+    return {"oui": "yes", "non": "no"}.get(answer or "")

@@ -11,7 +11,7 @@ content).
 For the HTTP routes, :func:`ask_within` answers a late turn with an apology and the
 front desk's number (the ``late_reception`` prompt); a turn Rasa answers with nothing
 gets ``nothing_to_say`` (:mod:`voice_channel.dialogue.prompts`). A phone call decides itself what a
-late turn becomes (:mod:`voice_channel.call.reception_offer`).
+late turn becomes (:mod:`voice_channel.call.worker`).
 """
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ from voice_channel.turn_core import answered
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-DEFAULT_TIMEOUT_S = 8.0
 
 _background: Set["asyncio.Task"] = set()  # late requests, referenced until they finish
 

@@ -10,7 +10,7 @@ loaded (:func:`prompts_of`), never asked of Rasa: several are said exactly when 
 does not answer. The first text of each response is used.
 
 :data:`DEFAULT_PROMPTS` holds the same sentences for a process with no model loaded
-(and for the tests' scripted dialogues); ``tests/test_voice_prompts.py`` checks that
+(and for the tests' scripted dialogues); ``tests/voice_channel/test_voice_prompts.py`` checks that
 the shipped domain says the same. ``{reception}`` in ``late_reception`` is the front
 desk's number, as spoken.
 """

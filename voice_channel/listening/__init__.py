@@ -1,6 +1,6 @@
 """Listening to a caller: 16 kHz audio in, turn events and transcripts out.
 
-    pcm ─ preroll.Preroll (audio kept from before a turn is noticed)
+    pcm ─ listener.Preroll (audio kept from before a turn is noticed)
         ─ vad.VoiceActivityDetector ─► VadWindow (32 ms, p(speech))
         ─ turn_taking.TurnTaking ─► SpeechStarted / PauseStarted / SpeechResumed /
                                     BargeIn / EndOfTurn / Backchannel

@@ -4,15 +4,18 @@
 follows the turn events itself (begin with the preroll and the hint, pause, resume,
 cancel a backchannel); every event is then handed to ``on_event`` for the call to act
 on (stop the bot on a barge-in, queue the turn at its end: :meth:`Listener.finish`).
+:class:`Preroll` keeps the audio just before a turn is noticed, so that its first
+syllable is recognised.
 """
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, Callable, Optional, Tuple
+from collections import deque
+from typing import Awaitable, Callable, Deque, Optional, Tuple
 
 import numpy as np
 
-from voice_channel.listening.preroll import Preroll
+from voice_channel.audio.pcm import SAMPLE_RATE
 from voice_channel.listening.recognition import RecognitionStage
 from voice_channel.listening.turn_taking import (
     Backchannel, PauseStarted, SpeechResumed, SpeechStarted, TurnEvent, TurnSettings, TurnTaking,
@@ -22,6 +25,29 @@ from voice_channel.stt.base import Transcript
 from voice_channel.stt.hints import RecognitionHint
 
 OnEvent = Callable[[TurnEvent], Awaitable[None]]
+
+
+class Preroll:
+    """The last ``ms`` of 16 kHz audio heard outside a turn (at least; whole chunks are kept)."""
+
+    def __init__(self, ms: float) -> None:
+        self.limit = int(ms * SAMPLE_RATE / 1000)
+        self._chunks: Deque[np.ndarray] = deque()
+        self._samples = 0
+
+    def add(self, pcm: np.ndarray) -> None:
+        self._chunks.append(pcm)
+        self._samples += len(pcm)
+        while self._chunks and self._samples - len(self._chunks[0]) >= self.limit:
+            self._samples -= len(self._chunks.popleft())
+
+    def take(self) -> np.ndarray:
+        """The audio kept, oldest first; the preroll is then empty."""
+        audio = (np.concatenate(list(self._chunks)) if self._chunks
+                 else np.zeros(0, dtype=np.int16))
+        self._chunks.clear()
+        self._samples = 0
+        return audio
 
 
 class Listener:

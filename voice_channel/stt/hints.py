@@ -61,7 +61,7 @@ _QUESTIONS = {
     "name": "Quel est votre nom et votre prénom ?",
     # A lone first name: a list of first names, as if Whisper had just heard some, is
     # the prompt even when the bot's question is known. None of the names of the test
-    # (tests/test_stt_engines.py::test_a_lone_first_name_is_an_answer) is in it.
+    # (tests/voice_channel/test_stt_engines.py::test_a_lone_first_name_is_an_answer) is in it.
     # Measured on those 20 in MBROLA fr1 / fr4, with voice_channel.stt.first_names:
     # 19 / 17 heard right, against 11 / 11 with the question as the prompt and no snapping.
     "first_name": ("Prénoms : Martine, Alain, Françoise, Patrick, Nadia, Karim, Hélène, "
@@ -81,7 +81,7 @@ _HOTWORDS = {
     # came before: « je souhaite annuler mon rendez-vous de demain » came back as « de
     # demain. ». Measured on 20 requests in MBROLA fr1 and fr4: mean WER 0.169 → 0.136
     # (fr1) and 0.339 → 0.276 (fr4) without it, and no sentence cut
-    # (tests/test_stt_engines.py::test_no_request_is_cut_by_the_default_hint).
+    # (tests/voice_channel/test_stt_engines.py::test_no_request_is_cut_by_the_default_hint).
     "free": None,
 }
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
+from voice_channel.settings import environment
 from voice_channel.stt.base import SpeechRecognizer
 
-ENGINE_ENV = "STT_ENGINE"
 DEFAULT_ENGINE = "whisper"
 
 
@@ -50,7 +49,7 @@ class EngineUnavailable(RuntimeError):
 
 
 def engine_name(name: Optional[str] = None) -> str:
-    chosen = (name or os.environ.get(ENGINE_ENV) or DEFAULT_ENGINE).strip().lower()
+    chosen = (name or environment().stt_engine or DEFAULT_ENGINE).strip().lower()
     if chosen not in ENGINES:
         raise UnknownEngine(f"unknown speech engine {chosen!r}; choose one of {', '.join(ENGINES)}")
     return chosen

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -23,13 +22,13 @@ from typing import List, Optional, Union
 import numpy as np
 
 from voice_channel.audio.pcm import SAMPLE_RATE, to_int16
+from voice_channel.settings import environment
 from voice_channel.stt.base import SpeechRecognizer, Transcript, is_model_loaded, load_model_once
 from voice_channel.stt.guard import judge_text
 from voice_channel.stt.hints import RecognitionHint, postprocess
 
 logger = logging.getLogger(__name__)
 
-MODEL_ENV = "VOSK_MODEL_PATH"
 CHUNK_SECONDS = 0.2
 
 Chunk = Union[np.ndarray, bytes, bytearray, memoryview]
@@ -40,10 +39,10 @@ class VoskModelMissing(FileNotFoundError):
 
 
 def resolve_model_path(model: Optional[str] = None) -> str:
-    value = model or os.environ.get(MODEL_ENV)
+    value = model or environment().vosk_model_path
     if not value:
         raise VoskModelMissing(
-            f"set {MODEL_ENV} to an unpacked Vosk model directory (e.g. vosk-model-small-fr-0.22)"
+            "set VOSK_MODEL_PATH to an unpacked Vosk model directory (e.g. vosk-model-small-fr-0.22)"
         )
     path = Path(value).expanduser()
     if not (path / "am" / "final.mdl").is_file() and not (path / "final.mdl").is_file():

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -23,6 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from voice_channel.audio.pcm import SAMPLE_RATE, to_float32
+from voice_channel.settings import environment
 from voice_channel.stt.base import (
     SpeechRecognizer,
     Transcript,
@@ -31,14 +31,15 @@ from voice_channel.stt.base import (
     logprob_confidence,
 )
 from voice_channel.stt.first_names import MIN_NAME_LOGPROB, known_first_name
-from voice_channel.stt.guard import DEFAULT_THRESHOLDS, GuardThresholds, SegmentStats, judge
+from voice_channel.stt.guard import (
+    DEFAULT_THRESHOLDS, GuardThresholds, SegmentStats, Verdict, judge,
+)
 from voice_channel.stt.hints import Prompting, RecognitionHint, postprocess, prompting_for
 
 logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = "models/whisper-base"
-MODEL_ENV = "WHISPER_MODEL"
 LANGUAGE = "fr"
 TOKENS_PER_SECOND = 10
 MAX_WINDOW_TOKENS = 220
@@ -46,7 +47,6 @@ WHISPER_MAX_LENGTH = 448
 PROMPT_TOKENS = 160  # question + hotwords; Whisper's other 288 tokens are for the answer
 # The encoder's window in seconds (Whisper's own is 30): see whisper_window.py and the
 # measurement in README.md (Benchmarks, phone line). WHISPER_ENCODER_WINDOW overrides it.
-ENCODER_WINDOW_ENV = "WHISPER_ENCODER_WINDOW"
 DEFAULT_ENCODER_WINDOW_S = 20.0
 # Official names faster-whisper knows how to download (faster_whisper.utils._MODELS).
 OFFICIAL_SIZES = (
@@ -65,7 +65,7 @@ def resolve_model(model: Optional[str] = None) -> str:
 
     Relative directories are looked up from the working directory, then the project root.
     """
-    value = (model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL).strip()
+    value = (model or environment().whisper_model or DEFAULT_MODEL).strip()
     if value in OFFICIAL_SIZES:
         return value
     candidates = [Path(value).expanduser()]
@@ -102,7 +102,7 @@ class WhisperRecognizer(SpeechRecognizer):
         self._model_ref = resolve_model(model)
         # The encoder's window (voice_channel/stt/whisper_window.py); 30 = Whisper's own.
         if encoder_window_s is None:
-            encoder_window_s = os.environ.get(ENCODER_WINDOW_ENV) or DEFAULT_ENCODER_WINDOW_S
+            encoder_window_s = environment().whisper_encoder_window or DEFAULT_ENCODER_WINDOW_S
         self.encoder_window_s = float(encoder_window_s)
         self.cpu_threads = cpu_threads
         self.compute_type = compute_type
@@ -193,49 +193,12 @@ class WhisperRecognizer(SpeechRecognizer):
             return result(rejected_reason="no_speech_vad", speech_seconds=0.0)
         speech = None
         if self.vad_filter:
-            # Silero once: what it finds decides whether Whisper runs at all, and Whisper
-            # gets only those parts, exactly as its own vad_filter would cut them.
-            from faster_whisper.vad import collect_chunks
-
-            chunks = self.speech_chunks(audio)
-            speech = _seconds(chunks)
+            audio, speech = self._speech_only(audio)
             if speech == 0.0:
                 return result(rejected_reason="no_speech_vad", speech_seconds=0.0)
-            audio = np.concatenate(collect_chunks(audio, chunks)[0], axis=0)
-
-        prompting, room = self._fit_prompt(whisper, prompting_for(hint))
-        segments, _info = whisper.transcribe(
-            audio,
-            language=LANGUAGE,
-            task="transcribe",
-            beam_size=self.beam_size,
-            best_of=1,
-            temperature=0.0,
-            condition_on_previous_text=False,
-            initial_prompt=prompting.initial_prompt,
-            hotwords=prompting.hotwords,
-            vad_filter=False,  # already cut above
-            without_timestamps=True,
-            # Speech is at most ~6 tokens/s: a decoding loop stops early (and is rejected).
-            max_new_tokens=min(room, max_tokens_for(audio_seconds)),
-            # The guard judges: let every segment through with its statistics.
-            no_speech_threshold=None,
-            log_prob_threshold=None,
-            compression_ratio_threshold=None,
-        )
-        # The generator does the decoding: consume it here, in the caller's worker thread.
-        stats: List[SegmentStats] = [
-            SegmentStats(text=s.text, avg_logprob=s.avg_logprob, no_speech_prob=s.no_speech_prob,
-                         compression_ratio=s.compression_ratio, tokens=len(s.tokens))
-            for s in segments
-        ]
+        prompting, stats = self._decode(whisper, audio, audio_seconds, hint)
         raw_text = " ".join(s.text.strip() for s in stats).strip()
-        verdict = judge(stats, prompt=prompting.initial_prompt, thresholds=self.thresholds)
-        if (verdict.rejected_reason == "low_confidence" and hint is not None
-                and hint.expected == "first_name" and verdict.avg_logprob is not None
-                and verdict.avg_logprob >= MIN_NAME_LOGPROB and known_first_name(raw_text)):
-            # A known first name said alone is heard with little confidence: an answer.
-            verdict = dataclasses.replace(verdict, text=raw_text, rejected_reason=None)
+        verdict = _judge(stats, raw_text, prompting, hint, self.thresholds)
         text, snapped = ("", None)
         if verdict.rejected_reason is None:
             text, snapped = postprocess(verdict.text, hint)
@@ -253,6 +216,61 @@ class WhisperRecognizer(SpeechRecognizer):
         logger.debug("whisper %.2fs audio in %.2fs: %r -> %r (%s)", audio_seconds,
                      transcript.processing_seconds, raw_text, text, verdict.rejected_reason)
         return transcript
+
+    def _speech_only(self, audio: np.ndarray) -> Tuple[np.ndarray, float]:
+        """The parts of ``audio`` where Silero hears speech, and their seconds (0: none).
+
+        Silero once: what it finds decides whether Whisper runs at all, and Whisper
+        gets only those parts, exactly as its own vad_filter would cut them."""
+        from faster_whisper.vad import collect_chunks
+
+        chunks = self.speech_chunks(audio)
+        speech = _seconds(chunks)
+        if speech == 0.0:
+            return audio, speech
+        return np.concatenate(collect_chunks(audio, chunks)[0], axis=0), speech
+
+    def _decode(self, whisper, audio: np.ndarray, audio_seconds: float,
+                hint: Optional[RecognitionHint]) -> Tuple[Prompting, List[SegmentStats]]:
+        """Whisper's segments for ``audio`` (with the hint's prompt, as fitted)."""
+        prompting, room = self._fit_prompt(whisper, prompting_for(hint))
+        segments, _info = whisper.transcribe(
+            audio,
+            language=LANGUAGE,
+            task="transcribe",
+            beam_size=self.beam_size,
+            best_of=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            initial_prompt=prompting.initial_prompt,
+            hotwords=prompting.hotwords,
+            vad_filter=False,  # already cut by _speech_only
+            without_timestamps=True,
+            # Speech is at most ~6 tokens/s: a decoding loop stops early (and is rejected).
+            max_new_tokens=min(room, max_tokens_for(audio_seconds)),
+            # The guard judges: let every segment through with its statistics.
+            no_speech_threshold=None,
+            log_prob_threshold=None,
+            compression_ratio_threshold=None,
+        )
+        # The generator does the decoding: consume it here, in the caller's worker thread.
+        return prompting, [
+            SegmentStats(text=s.text, avg_logprob=s.avg_logprob, no_speech_prob=s.no_speech_prob,
+                         compression_ratio=s.compression_ratio, tokens=len(s.tokens))
+            for s in segments
+        ]
+
+
+def _judge(stats: List[SegmentStats], raw_text: str, prompting: Prompting,
+           hint: Optional[RecognitionHint], thresholds: GuardThresholds) -> Verdict:
+    """The guard's verdict, except that a known first name said alone, heard with little
+    confidence when a first name is asked, is an answer."""
+    verdict = judge(stats, prompt=prompting.initial_prompt, thresholds=thresholds)
+    if (verdict.rejected_reason == "low_confidence" and hint is not None
+            and hint.expected == "first_name" and verdict.avg_logprob is not None
+            and verdict.avg_logprob >= MIN_NAME_LOGPROB and known_first_name(raw_text)):
+        return dataclasses.replace(verdict, text=raw_text, rejected_reason=None)
+    return verdict
 
 
 def _seconds(chunks: List[Dict[str, int]]) -> float:

@@ -2,12 +2,13 @@
 
 The protocol, as data:
 
-* :mod:`.media_streams`: the WebSocket protocol's formats and inbound events;
+* :mod:`.media_streams`: the WebSocket protocol's formats and inbound events, and what
+  a client asks in ``start``'s custom parameters;
 * :mod:`.frame_fields`: typed reads of a frame's JSON fields (:class:`ProtocolError`);
 * :mod:`.outbound_frames`: the frames we send (the only place stream JSON is written);
-* :mod:`.stream_options`: what a client asks in ``start``'s custom parameters;
 * :mod:`.mulaw`: G.711 µ-law codec and 8 kHz ↔ 16 kHz streaming resampling;
-* :mod:`.stream_audio`: a call's payloads to 16 kHz PCM, a reply to the stream's format;
+* :mod:`.stream_audio`: a call's payloads to 16 kHz PCM, a reply to the stream's format,
+  and the guard that keeps caller audio from running ahead of the clock;
 * :mod:`.twiml`: the TwiML answering a call, the transfer TwiML, public URLs;
 * :mod:`.twilio_signature`: ``X-Twilio-Signature`` checks.
 
@@ -16,11 +17,10 @@ A stream, served:
 * :mod:`.phone_call`: one stream as one call (reads, dispatches, writes; the call's
   logic is :mod:`voice_channel.call`);
 * :mod:`.frame_reader`: frames in, with an idle deadline and a budget for bad ones;
-* :mod:`.stream_writer`: frames out; a failed send ends the call;
+* :mod:`.stream_writer`: frames out; a failed send ends the call; a transfer to a person
+  (Twilio's REST API or a ``transfer`` frame);
 * :mod:`.playback`: the bot's audio paced out as ``media`` frames, ``mark`` and ``clear``;
-* :mod:`.realtime_guard`: caller audio may not run ahead of the clock;
 * :mod:`.admission`: whether a stream may become a call, and the close codes;
-* :mod:`.handover`: a transfer to a person (Twilio's REST API or a ``transfer`` frame);
 * :mod:`.transfer`: redirect a live call through Twilio's REST API.
 
 The routes, added to the voice channel's blueprint:

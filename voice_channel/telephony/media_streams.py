@@ -15,7 +15,8 @@ after; :mod:`.outbound_frames` makes the frames we send.
 Besides Twilio's ``audio/x-mulaw`` at 8000 Hz, a client of our own may announce
 ``audio/x-l16`` at 16000 Hz in ``start.mediaFormat``: its payloads are then signed
 16-bit **little-endian** mono PCM (what a browser's ``Int16Array`` holds), not the
-big-endian L16 of RTP (RFC 3551).
+big-endian L16 of RTP (RFC 3551). What else a client asks in ``start``'s custom
+parameters (its own events, whether it echoes marks) is :class:`StreamOptions`.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from voice_channel.telephony.frame_fields import (
 MAX_MESSAGE_BYTES = 64 * 1024  # Twilio's frames are ~300 bytes; 64 KiB is ~2 s of L16
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
 FRAME_MS = 20
+TRUE_WORDS = ("true", "1", "yes", "oui", "on")  # a custom parameter's "yes"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,26 @@ class Start:
     def __repr__(self) -> str:  # custom parameters hold the caller's number: keep it out of logs
         return (f"Start(stream_sid={self.stream_sid!r}, call_sid={self.call_sid!r}, "
                 f"media_format={self.media_format}, parameters={sorted(self.custom_parameters)})")
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """What a client asks of its stream in ``start``'s custom parameters (our web page
+    does): ``events`` "true" for the call's own events as JSON frames (transcript, bot
+    texts, partial recognitions, a transfer); ``marks`` "echo" when the client echoes
+    ``mark`` frames as Twilio does, "none" when it does not (playback is then timed by
+    the clock). By default only a µ-law stream (Twilio) is trusted to echo them."""
+
+    events: bool = False
+    echo_marks: bool = True
+
+    @classmethod
+    def from_start(cls, start: Start) -> "StreamOptions":
+        params = start.custom_parameters
+        events = params.get("events", "").strip().lower() in TRUE_WORDS
+        echo = params.get("marks", "").strip().lower()
+        echo_marks = (start.media_format == MULAW_8K) if echo not in ("echo", "none") else echo == "echo"
+        return cls(events=events, echo_marks=echo_marks)
 
 
 @dataclass(frozen=True)

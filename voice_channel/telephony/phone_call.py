@@ -20,7 +20,7 @@ with a reason and no personal data (no caller number, digits, transcript or audi
 * no frame for ``idle_timeout`` seconds, ``stop``, ``receive()`` returning None or
   raising, ``send`` raising: the call ends, its tasks are cancelled;
 * no ``start`` within ``start_timeout``, or caller audio that runs ahead of the clock
-  (:mod:`.realtime_guard`): the call ends (1008);
+  (:class:`~.stream_audio.RealtimeGuard`): the call ends (1008);
 * whatever the end (even the handler cancelled again as it ends, or a task that
   ignores its cancellation), an accepted call's dialogue session is closed (a new
   session for its sender), so that nobody can go on with its half-filled form.
@@ -32,6 +32,7 @@ import logging
 import time
 from typing import Any, List, Optional, Set
 
+from conversation_names import PHONE, conversation_id
 from voice_channel.call.clock import Clock
 from voice_channel.call.lifetime import CallEnded, CallLifetime
 from voice_channel.call.metrics import CallMetrics, TurnTiming
@@ -46,22 +47,17 @@ from voice_channel.telephony.admission import (
     CLOSE_CODES, CLOSE_NORMAL, CLOSE_TRY_AGAIN_LATER, Admission, Admit, ask_admission,
 )
 from voice_channel.telephony.frame_reader import ProtocolErrors, Receive, read_frames
-from voice_channel.telephony.handover import RestTransfer, hand_over
 from voice_channel.telephony.media_streams import (
-    Connected, Dtmf, Mark, Media, ProtocolError, Start, Stop, parse_message,
+    Connected, Dtmf, Mark, Media, ProtocolError, Start, Stop, StreamOptions, parse_message,
 )
-from voice_channel.telephony.outbound_frames import event_message
 from voice_channel.telephony.playback import Playback, play_to_the_end
-from voice_channel.telephony.realtime_guard import RealtimeGuard
-from voice_channel.telephony.stream_audio import InboundAudio
-from voice_channel.telephony.stream_options import StreamOptions
-from voice_channel.telephony.stream_writer import Send, StreamWriter
+from voice_channel.telephony.stream_audio import InboundAudio, RealtimeGuard
+from voice_channel.telephony.stream_writer import RestTransfer, Send, StreamWriter
 from voice_channel.tts.base import SpeechSynthesizer
 
 logger = logging.getLogger(__name__)
 
 # The conversation's id without an ``admit`` function: the call's, never the caller's number.
-DEFAULT_SENDER_PREFIX = "phone:"
 # Real seconds the call's cancelled tasks get to finish before its end goes on without them.
 TASKS_STOP_SECONDS = 2.0
 _ENDING: Set["asyncio.Future[None]"] = set()  # ends still running after a second cancel
@@ -210,11 +206,11 @@ class PhoneCall:
                                   lead_frames=self.settings.lead_frames,
                                   mark_grace=self.settings.mark_grace,
                                   on_audio_start=self.metrics.on_audio_start)
-        self.admission = ask_admission(self.admit, start, DEFAULT_SENDER_PREFIX + start.call_sid)
+        self.admission = ask_admission(self.admit, start, conversation_id(PHONE, start.call_sid))
         if not self.admission.accepted:
             self._not_admitted(self.admission)
             return
-        self.sender = self.admission.sender or DEFAULT_SENDER_PREFIX + start.call_sid
+        self.sender = self.admission.sender or conversation_id(PHONE, start.call_sid)
         self._audio = InboundAudio(start.media_format)
         self.session = CallSession(
             self.recognizer, self.synthesizer, self.dialogue, self.sender,
@@ -252,10 +248,9 @@ class PhoneCall:
     # -- writing (:mod:`.stream_writer`) ------------------------------------------------------
 
     async def _transfer(self, number: str) -> None:
-        """The call goes to ``number`` (:mod:`.handover`), then ends."""
+        """The call goes to ``number`` (:meth:`StreamWriter.hand_over`), then ends."""
         self.metrics.transferred_to = number or None
-        self._end(await hand_over(number, self.call_sid, self.transfer, lambda payload: self._writer.send(
-            event_message(self.stream_sid, payload))))
+        self._end(await self._writer.hand_over(number, self.transfer))
 
     # -- admission and the end ----------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional
 
 from sanic import Blueprint, response
@@ -37,9 +38,8 @@ from sanic.response import HTTPResponse
 
 from spoken_french.numbers import mask_phone, normalize_phone
 from voice_channel.dialogue.rasa import AskRasa, RasaDialogue
-from voice_channel.http_requests import retry_later
+from voice_channel.http_requests import AddressRate, client_address, retry_later
 from voice_channel.speech_engines import SpeechEngines
-from voice_channel.rate_limit import AddressRate
 from voice_channel.telephony.admission import Admission
 from voice_channel.telephony.incoming_call import TwilioLineSettings, add_incoming_call_route
 from voice_channel.telephony.media_streams import Start
@@ -47,6 +47,7 @@ from voice_channel.call.settings import PhoneCallSettings
 from voice_channel.dialogue.prompts import prompts_of
 from voice_channel.telephony.phone_call import PhoneCall
 from voice_channel.telephony.phone_lines import PhoneLines
+from voice_channel.telephony.stream_writer import RestTransfer
 from voice_channel.telephony.stream_tickets import TICKET_PARAMETER, StreamTickets
 from voice_channel.telephony.twilio_signature import SIGNATURE_HEADER, is_valid_twilio_signature
 from voice_channel.telephony.twiml import PublicUrlError, public_base_url, stream_url
@@ -58,7 +59,8 @@ TICKETS_PER_MINUTE = 6  # a patient who redials after a cut, not a script holdin
 TICKET_WINDOW_S = 60  # TICKETS_PER_MINUTE is counted over this window (its Retry-After)
 
 
-def twilio_transfer(account_sid: Optional[str], auth_token: Optional[str]):
+def twilio_transfer(account_sid: Optional[str], auth_token: Optional[str]
+                    ) -> Optional[RestTransfer]:
     """The call's transfer through Twilio's REST API, or None without credentials
     (then the client gets a ``transfer`` event instead)."""
     if not (account_sid and auth_token):
@@ -126,28 +128,54 @@ def add_phone_routes(
     """
     ticket_rate = ticket_rate or AddressRate(TICKETS_PER_MINUTE, float(TICKET_WINDOW_S))
     add_incoming_call_route(blueprint, lambda: twilio, tickets=tickets, lines=lines)
-    transfer = twilio_transfer(account_sid, twilio.auth_token)
+    server = MediaStreamServer(engines, ask_rasa, twilio, call_settings, tickets, lines,
+                               twilio_transfer(account_sid, twilio.auth_token),
+                               fallback_transfer_number)
 
     @blueprint.route(TICKET_PATH, methods=["POST"])
     async def stream_ticket(request: Request) -> HTTPResponse:
-        if not ticket_authorized(request):
-            return response.json({"error": "missing or wrong token"}, status=401)
-        if not ticket_rate.allow(request.remote_addr or request.ip or ""):
-            logger.warning("call ticket refused: too many from one address")
-            return retry_later(429, "too many calls from this address; try again in a "
-                                    "minute", TICKET_WINDOW_S)
-        call_sid = "WB" + secrets.token_hex(16)
-        return response.json({"callSid": call_sid, "ticket": tickets.issue(call_sid)})
+        return stream_ticket_response(request, ticket_authorized, ticket_rate, tickets)
 
     @blueprint.websocket("/stream")
     async def media_stream(request: Request, ws) -> None:
-        trusted = authorized(request)
+        await server.serve(request, ws, trusted=authorized(request))
+
+
+def stream_ticket_response(request: Request, authorized: Callable[[Request], bool],
+                           rate: AddressRate, tickets: StreamTickets) -> HTTPResponse:
+    """``POST /stream/ticket``: a new call SID and its ticket, for the web page."""
+    if not authorized(request):
+        return response.json({"error": "missing or wrong token"}, status=401)
+    if not rate.allow(client_address(request)):
+        logger.warning("call ticket refused: too many from one address")
+        return retry_later(429, "too many calls from this address; try again in a "
+                                "minute", TICKET_WINDOW_S)
+    call_sid = "WB" + secrets.token_hex(16)
+    return response.json({"callSid": call_sid, "ticket": tickets.issue(call_sid)})
+
+
+@dataclass(frozen=True)
+class MediaStreamServer:
+    """What the ``/stream`` WebSocket serves its calls with: the process's engines and
+    Rasa, the calls' settings, tickets and lines, the transfer."""
+
+    engines: SpeechEngines
+    ask_rasa: AskRasa
+    twilio: TwilioLineSettings
+    call_settings: PhoneCallSettings
+    tickets: StreamTickets
+    lines: PhoneLines
+    transfer: Optional[RestTransfer]
+    fallback_transfer_number: Optional[Callable[[], Optional[str]]]
+
+    async def serve(self, request: Request, ws: Any, *, trusted: bool) -> None:
+        """One WebSocket as one call, then closed with the call's code."""
         if not trusted and request.headers.get(SIGNATURE_HEADER) is not None \
-                and not _signed_by_twilio(request, twilio):
+                and not _signed_by_twilio(request, self.twilio):
             logger.warning("media stream refused: invalid %s", SIGNATURE_HEADER)
             await ws.close(code=1008, reason="invalid signature")
             return
-        loaded = await asyncio.to_thread(engines.load)
+        loaded = await asyncio.to_thread(self.engines.load)
 
         async def receive() -> Optional[str]:
             try:
@@ -159,13 +187,12 @@ def add_phone_routes(
             return frame
 
         prompts = prompts_of(request.app)
-        admit = stream_admission(tickets, lines, trusted=trusted,
-                                 client_address=request.remote_addr or request.ip or "",
-                                 busy=prompts.busy)
-        call = PhoneCall(loaded.recognizer, loaded.synthesizer, RasaDialogue(ask_rasa),
-                         call_settings, transfer=transfer, admit=admit,
-                         fallback_transfer_number=(fallback_transfer_number()
-                                                   if fallback_transfer_number else None),
+        admit = stream_admission(self.tickets, self.lines, trusted=trusted,
+                                 client_address=client_address(request), busy=prompts.busy)
+        reception = self.fallback_transfer_number
+        call = PhoneCall(loaded.recognizer, loaded.synthesizer, RasaDialogue(self.ask_rasa),
+                         self.call_settings, transfer=self.transfer, admit=admit,
+                         fallback_transfer_number=reception() if reception else None,
                          prompts=prompts)
         await call.serve(receive, ws.send)
         try:

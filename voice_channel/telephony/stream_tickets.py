@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import threading
 import time
 from typing import Callable, Dict, Optional
 
+from conversation_names import PHONE, conversation_id
+from voice_channel.settings import environment
+
 TICKET_PARAMETER = "ticket"
 VERSION = "v1"
 DEFAULT_TTL_S = 60.0  # Twilio opens the stream within a second or two of the TwiML
-PHONE_PREFIX = "phone:"
 
 
 class StreamTickets:
@@ -47,7 +48,7 @@ class StreamTickets:
     def from_environment(cls, configured: Optional[str] = None) -> "StreamTickets":
         """The secret of ``configured`` or ``VOICE_CHANNEL_SECRET``, else a random one
         (tickets and conversation ids then last as long as the process)."""
-        value = configured or os.environ.get("VOICE_CHANNEL_SECRET") or ""
+        value = configured or environment().voice_channel_secret or ""
         secret = value.encode("utf-8") if value else secrets.token_bytes(32)
         return cls(secret)
 
@@ -84,11 +85,11 @@ class StreamTickets:
 
     def conversation_id(self, call_sid: str) -> str:
         """The call's Rasa sender id: ``phone:`` and 24 hex digits, never the number."""
-        return PHONE_PREFIX + self._digest("conversation", call_sid)[:24]
+        return conversation_id(PHONE, self._digest("conversation", call_sid)[:24])
 
     def caller_key(self, kind: str, value: str) -> str:
         """An opaque, stable key for a caller (``kind`` ``phone`` or ``web``)."""
-        return f"{kind}:" + self._digest(f"caller-{kind}", value)[:32]
+        return conversation_id(kind, self._digest(f"caller-{kind}", value)[:32])
 
     def _sign(self, call_sid: str, caller: Optional[str], expiry: int) -> str:
         return self._digest("ticket", f"{call_sid}\n{caller or ''}\n{expiry}")

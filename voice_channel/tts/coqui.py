@@ -40,7 +40,6 @@ Environment proxies are ignored: the server is a local or internal service.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 import urllib.error
@@ -48,6 +47,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, Mapping, Optional
 
+from voice_channel.settings import environment
 from voice_channel.tts.base import (
     DEFAULT_MAX_CHARS,
     EngineUnavailableError,
@@ -59,7 +59,6 @@ from voice_channel.tts.base import (
 )
 
 DEFAULT_URL = "http://127.0.0.1:5002"
-URL_ENVIRONMENT_VARIABLE = "COQUI_TTS_URL"
 WAV_CONTENT_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave")
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 _CHUNK = 64 * 1024
@@ -78,7 +77,7 @@ class CoquiHttpSynthesizer(SpeechSynthesizer):
         normalize: bool = True,
         max_chars: int = DEFAULT_MAX_CHARS,
     ) -> None:
-        base = (url or os.environ.get(URL_ENVIRONMENT_VARIABLE) or DEFAULT_URL).strip()
+        base = (url or environment().coqui_tts_url or DEFAULT_URL).strip()
         parsed = urllib.parse.urlsplit(base)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError(f"Coqui TTS server URL must be http(s)://host[:port], not {base!r}")

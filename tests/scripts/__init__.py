@@ -1,0 +1,1 @@
+"""Tests of ``scripts/``: the model downloads."""

@@ -1,0 +1,1 @@
+"""Tests of :mod:`staff_console`: login, sessions, routes, queries and the audit."""
