@@ -19,10 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from clinic.config_file import WEEKDAYS, ClinicFile, Period, WeekHours, parse_week
-from clinic.settings import DEFAULT_CONFIG_PATH, clinic_config_path
-
-DEFAULT_PATH = DEFAULT_CONFIG_PATH  # clinic.yml beside the code
-
+from clinic.settings import clinic_config_path
 
 class ClinicConfigError(ValueError):
     """``clinic.yml`` is missing or holds a bad value."""

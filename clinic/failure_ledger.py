@@ -19,6 +19,8 @@ from typing import Any, Callable, List, Sequence, Tuple
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from clinic.models import to_db
+
 Subject = Tuple[str, str]  # (subject_kind, subject_key)
 
 
@@ -31,7 +33,7 @@ class FailureLedger:
         self._clock = clock
 
     def now(self) -> datetime:
-        return self._clock().astimezone(timezone.utc).replace(tzinfo=None)
+        return to_db(self._clock())
 
     def record(self, subjects: Sequence[Subject]) -> Tuple[Tuple[int, ...], List[int]]:
         """One failure per subject, committed; then the counts of each subject within

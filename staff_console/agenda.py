@@ -8,14 +8,14 @@ appointments from the clinic database, both statuses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Dict, List, Optional
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clinic.config import ClinicConfig
-from clinic.models import STATUS_BOOKED, Appointment, Patient
+from clinic.models import STATUS_BOOKED, Appointment, Patient, from_db, to_db
 from staff_console.masking import mask_phone
 
 MAX_DAYS = 7
@@ -43,10 +43,6 @@ class AgendaSlot:
                 "time": self.start.strftime("%H:%M"), "past": self.past,
                 "booked": self.booked.__dict__ if self.booked else None,
                 "cancelled": [c.__dict__ for c in self.cancelled]}
-
-
-def _to_db(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def agenda(sessions: "sessionmaker[Session]", config: ClinicConfig, doctor_id: str,
@@ -95,12 +91,12 @@ def _appointments(sessions, doctor_id: str, start: datetime, end: datetime, tz):
             select(Appointment, Patient)
             .join(Patient, Appointment.patient_id == Patient.id)
             .where(Appointment.doctor_id == doctor_id,
-                   Appointment.start_at >= _to_db(start), Appointment.start_at < _to_db(end))
+                   Appointment.start_at >= to_db(start), Appointment.start_at < to_db(end))
             .order_by(Appointment.start_at, Appointment.id)
         ).all()
     found: Dict[datetime, List[BookedPatient]] = {}
     for appointment, patient in rows:
-        moment = appointment.start_at.replace(tzinfo=timezone.utc).astimezone(tz)
+        moment = from_db(appointment.start_at).astimezone(tz)
         found.setdefault(moment, []).append(BookedPatient(
             appointment.id, appointment.status, patient.clinic_patient_id,
             f"{patient.first_name} {patient.last_name}"))
@@ -130,14 +126,14 @@ def search_patients(sessions: "sessionmaker[Session]", config: ClinicConfig, que
             upcoming = session.scalars(
                 select(Appointment).where(
                     Appointment.patient_id == patient.id, Appointment.status == STATUS_BOOKED,
-                    Appointment.start_at > _to_db(now)).order_by(Appointment.start_at)).all()
+                    Appointment.start_at > to_db(now)).order_by(Appointment.start_at)).all()
             result.append({
                 "clinic_patient_id": patient.clinic_patient_id,
                 "first_name": patient.first_name, "last_name": patient.last_name,
                 "phone": mask_phone(patient.phone_e164),
                 "upcoming": [{
                     "appointment_id": a.id, "doctor_id": a.doctor_id,
-                    "start": a.start_at.replace(tzinfo=timezone.utc)
+                    "start": from_db(a.start_at)
                     .astimezone(config.timezone).isoformat()} for a in upcoming],
             })
     return result

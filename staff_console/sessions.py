@@ -19,6 +19,7 @@ from typing import Callable, Optional
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from clinic.models import to_db
 from staff_console.models import StaffSession, StaffUser
 from staff_console.passwords import StaffMember
 
@@ -58,7 +59,7 @@ class SessionStore:
         self._clock = clock
 
     def _now(self) -> datetime:
-        return self._clock().astimezone(timezone.utc).replace(tzinfo=None)
+        return to_db(self._clock())
 
     def open(self, member: StaffMember) -> str:
         """A new session for ``member``; the token for the cookie."""

@@ -1,8 +1,11 @@
-"""The voice channel's shared fixtures: Whisper base loaded once (``make models``), and
-espeak-ng's synthesizer, for the tests that run real audio through the real engines."""
+"""The voice channel's shared fixtures: Whisper base loaded once (``make models``),
+espeak-ng's synthesizer, for the tests that run real audio through the real engines,
+and ``asgi``, a request to a Sanic app through httpx's ASGI transport."""
 from __future__ import annotations
 
+import httpx
 import pytest
+from sanic import Sanic
 
 from tests.conftest import PROJECT_ROOT, skip_or_fail
 
@@ -27,3 +30,17 @@ def espeak():
 
     require_tool("espeak-ng")
     return create_synthesizer("espeak")
+
+
+@pytest.fixture
+def asgi(monkeypatch):
+    """``await asgi(app, method, path, **options)`` through httpx's ASGI transport."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+
+    async def request(app: Sanic, method: str, path: str, **options) -> httpx.Response:
+        await app._startup()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://clinique.test") as client:
+            return await client.request(method, path, **options)
+
+    return request

@@ -8,7 +8,6 @@ import asyncio
 import itertools
 import xml.etree.ElementTree as ET
 
-import httpx
 import pytest
 from sanic import Sanic
 
@@ -46,20 +45,6 @@ def app_with(channel, on_new_message, prefix: str) -> Sanic:
     app = Sanic(f"security_test_{next(_apps)}")
     app.blueprint(channel.blueprint(on_new_message), url_prefix=prefix)
     return app
-
-
-@pytest.fixture
-def asgi(monkeypatch):
-    """``await asgi(app, method, path, **options)`` through httpx's ASGI transport."""
-    monkeypatch.setattr(Sanic, "test_mode", True)
-
-    async def request(app: Sanic, method: str, path: str, **options) -> httpx.Response:
-        await app._startup()
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://clinique.test") as client:
-            return await client.request(method, path, **options)
-
-    return request
 
 
 # -- tokens -------------------------------------------------------------------------------

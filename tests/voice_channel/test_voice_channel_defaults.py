@@ -129,20 +129,6 @@ def app_with(channel, rasa, prefix: str = "/webhooks/voice") -> Sanic:
     return app
 
 
-@pytest.fixture
-def asgi(monkeypatch):
-    """``await asgi(app, method, path, **options)`` through httpx's ASGI transport."""
-    monkeypatch.setattr(Sanic, "test_mode", True)
-
-    async def request(app: Sanic, method: str, path: str, **options) -> httpx.Response:
-        await app._startup()
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://clinique.test") as client:
-            return await client.request(method, path, **options)
-
-    return request
-
-
 def tone_wav(rate: int, seconds: float = 1.0) -> bytes:
     samples = (0.5 * np.sin(2 * np.pi * 440 * np.arange(int(rate * seconds)) / rate) * 32767)
     buffer = io.BytesIO()
