@@ -12,11 +12,12 @@ from abc import ABC
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Text, Tuple
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import slots
+from actions.clinic_action import ClinicAction, Events
 from actions.choices import pick_offered_slot
 from actions.expected_answer import DATE, expecting
 from clinic.operations import AppointmentDetails
@@ -157,13 +158,10 @@ class AppointmentLookupValidation(ClinicFormValidation, ABC):
         return self.succeed(tracker, {slots.APPOINTMENT_ID: str(upcoming[starts.index(picked)]["id"])})
 
 
-class ActionAskAppointmentId(Action):
-    def name(self) -> Text:
-        return "action_ask_appointment_id"
+class ActionAskAppointmentId(ClinicAction):
+    action_name = "action_ask_appointment_id"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         upcoming = tracker.get_slot(slots.UPCOMING_APPOINTMENTS) or []
         verb = "déplacer" if tracker.active_loop_name == slots.RESCHEDULE_FORM else "annuler"
         listed = say_list(

@@ -20,12 +20,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions import slots
+from actions.clinic_action import ClinicAction, Events
 from clinic.config import clinic_config
 from actions.expected_answer import PATIENT_ID, PHONE, expecting
 
@@ -70,7 +70,7 @@ def gave_up_events() -> List[Dict[Text, Any]]:
     return [SlotSet(slots.HANDOFF_OFFERED, True)]
 
 
-class _AskNumber(Action, ABC):
+class _AskNumber(ClinicAction, ABC):
     """The question for a number, or, at the limit, the keypad offer instead (abstract:
     the action server registers only its subclasses)."""
 
@@ -84,9 +84,7 @@ class _AskNumber(Action, ABC):
     def name(self) -> Text:
         return f"action_ask_{self.slot}"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         if failures_of(tracker, self.slot) >= max_asks_per_slot():
             dispatcher.utter_message(text=KEYPAD_OFFER, **expecting(self.expect))
         else:

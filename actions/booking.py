@@ -13,7 +13,7 @@ import logging
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from conversation_names import STAFF, channel_of
 from actions import slots
+from actions.clinic_action import ClinicAction, Events
 from clinic.operations import ClinicOperations
 from clinic.records import (PatientAlreadyBooked, PatientDetails, PatientMismatch,
                             PatientNotRegistered, SlotTaken, TooManyUpcoming, same_name)
@@ -227,23 +228,15 @@ class ValidateBookingForm(BookingCorrection, ClinicFormValidation):
         }
 
 
-
-class TimeQuestion(Action, ABC):
+class TimeQuestion(ClinicAction, ABC):
     """A form's time question: the offers found, or the open question."""
-
-    action_name: Text
 
     @property
     @abstractmethod
     def question(self) -> Text:
         """The open question, when no offer is waiting."""
 
-    def name(self) -> Text:
-        return self.action_name
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         ask_time(dispatcher, tracker, self.question)
         return []
 
@@ -264,8 +257,7 @@ def ask_time(dispatcher: CollectingDispatcher, tracker: Tracker, question: str) 
 
 
 class ActionAskBookingConfirmed(ConfirmationQuestion):
-    def name(self) -> Text:
-        return "action_ask_booking_confirmed"
+    action_name = "action_ask_booking_confirmed"
 
     def pending(self, tracker: Tracker) -> str:
         return f"votre rendez-vous du {say_appointment(tracker.get_slot(slots.CHOSEN_SLOT))}"
@@ -282,8 +274,7 @@ class ActionAskBookingConfirmed(ConfirmationQuestion):
 
 
 class ActionBookingDone(FormDoneAction):
-    def name(self) -> Text:
-        return "action_booking_done"
+    action_name = "action_booking_done"
 
     def outcome_sentence(self, outcome: Dict[Text, Any]) -> Optional[str]:
         if outcome.get("booked"):

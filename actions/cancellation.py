@@ -53,8 +53,7 @@ class ValidateCancelForm(AppointmentLookupValidation):
 
 
 class ActionAskCancelConfirmed(ConfirmationQuestion):
-    def name(self) -> Text:
-        return "action_ask_cancel_confirmed"
+    action_name = "action_ask_cancel_confirmed"
 
     def pending(self, tracker: Tracker) -> str:
         current = chosen_appointment(tracker)
@@ -67,8 +66,7 @@ class ActionAskCancelConfirmed(ConfirmationQuestion):
 
 
 class ActionCancelDone(FormDoneAction):
-    def name(self) -> Text:
-        return "action_cancel_done"
+    action_name = "action_cancel_done"
 
     def outcome_sentence(self, outcome: Dict[Text, Any]) -> Optional[str]:
         if outcome.get("cancelled"):

@@ -6,10 +6,12 @@ to the reception.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text, Tuple
+from typing import Dict, List, Tuple
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions.clinic_action import ClinicAction, Events
 
 from clinic.config import ClinicConfig, Doctor, clinic_config
 from clinic.config_file import WEEKDAYS, Period
@@ -56,13 +58,10 @@ def _say_days(days: List[str]) -> str:
     return f"du {_JOURS[days[0]]} au {_JOURS[days[-1]]}"
 
 
-class ActionTellOpeningHours(Action):
-    def name(self) -> Text:
-        return "action_tell_opening_hours"
+class ActionTellOpeningHours(ClinicAction):
+    action_name = "action_tell_opening_hours"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         dispatcher.utter_message(text=say_opening_hours(clinic_config()))
         return []
 
@@ -150,16 +149,13 @@ FAQ_INTENTS = {
 }
 
 
-class ActionAnswerClinicQuestion(Action):
+class ActionAnswerClinicQuestion(ClinicAction):
     """Answers the latest FAQ question; the rules then ask "autre chose ?" or, in a
     form, let the form ask its question again."""
 
-    def name(self) -> Text:
-        return "action_answer_clinic_question"
+    action_name = "action_answer_clinic_question"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         say = FAQ_INTENTS.get(latest_intent(tracker))
         dispatcher.utter_message(text=say(clinic_config()) if say else TOPICS)
         return []

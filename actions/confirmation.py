@@ -14,13 +14,13 @@ answers are read here, before any rule (an active form runs first):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions import slots
+from actions.clinic_action import ClinicAction, Events
 from actions.expected_answer import YES_NO, expecting
 from actions.latest_message import latest_intent
 from spoken_french.yes_no import yes_first
@@ -54,7 +54,7 @@ def not_yet_saved(what: str) -> str:
     return f"Je n'ai encore rien enregistré : je confirme {what} avant de raccrocher ?"
 
 
-class ConfirmationQuestion(Action, ABC):
+class ConfirmationQuestion(ClinicAction, ABC):
     """A form's « Je confirme ? »: its read-back, or, after a first goodbye, the one
     question that says nothing is saved yet."""
 
@@ -66,9 +66,7 @@ class ConfirmationQuestion(Action, ABC):
     def read_back(self, tracker: Tracker) -> str:
         """The whole read-back, ending with the question."""
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         if before_hanging_up(tracker):
             text = not_yet_saved(self.pending(tracker))
         else:

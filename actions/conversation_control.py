@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions import slots
+from actions.clinic_action import ClinicAction, Events
 
 # Consecutive weak understandings before a person is offered.
 LOW_CONFIDENCE_BEFORE_OFFER = 2
@@ -19,25 +19,19 @@ def reset_form_events() -> List[Dict[Text, Any]]:
     return [SlotSet(name, None) for name in slots.FORM_SLOTS] + [SlotSet(slots.OUTCOME, None)]
 
 
-class ActionResetForms(Action):
-    def name(self) -> Text:
-        return "action_reset_forms"
+class ActionResetForms(ClinicAction):
+    action_name = "action_reset_forms"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         return reset_form_events() + [SlotSet(slots.HANDOFF_OFFERED, False)]
 
 
-class ActionRepeatLast(Action):
+class ActionRepeatLast(ClinicAction):
     """Says again what the bot said last; inside a form, the form asks again."""
 
-    def name(self) -> Text:
-        return "action_repeat_last"
+    action_name = "action_repeat_last"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         if tracker.active_loop_name:
             dispatcher.utter_message(response="utter_repeat_intro")
             return []
@@ -63,15 +57,12 @@ def _last_bot_turn(tracker: Tracker) -> List[str]:
     return list(reversed(texts))
 
 
-class ActionLowConfidence(Action):
+class ActionLowConfidence(ClinicAction):
     """First weak understanding: ask to rephrase. Then: offer a person."""
 
-    def name(self) -> Text:
-        return "action_low_confidence"
+    action_name = "action_low_confidence"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         if _consecutive_fallbacks(tracker) >= LOW_CONFIDENCE_BEFORE_OFFER:
             dispatcher.utter_message(response="utter_offer_handoff")
             return [SlotSet(slots.HANDOFF_OFFERED, True)]

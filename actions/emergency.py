@@ -10,14 +10,12 @@ the 15 first and asked whether they still want it; only a « oui » starts the f
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
-
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions import slots
+from actions.clinic_action import ClinicAction, Events
 from actions.conversation_control import reset_form_events
 from actions.expected_answer import YES_NO, expecting
 from actions.latest_message import latest_intent
@@ -41,15 +39,12 @@ def still_want(request: str) -> str:
     )
 
 
-class ActionEmergencyWarned(Action):
+class ActionEmergencyWarned(ClinicAction):
     """Right after the warning: forms forgotten, the warning remembered."""
 
-    def name(self) -> Text:
-        return "action_emergency_warned"
+    action_name = "action_emergency_warned"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         return reset_form_events() + [
             SlotSet(slots.HANDOFF_OFFERED, False),
             SlotSet(slots.PENDING_REQUEST, None),
@@ -57,42 +52,33 @@ class ActionEmergencyWarned(Action):
         ]
 
 
-class ActionEmergencyFollowUp(Action):
+class ActionEmergencyFollowUp(ClinicAction):
     """A turn after the warning that continues it: the advice again."""
 
-    def name(self) -> Text:
-        return "action_emergency_follow_up"
+    action_name = "action_emergency_follow_up"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         dispatcher.utter_message(text=FOLLOW_UP)
         return []
 
 
-class ActionRequestAfterEmergency(Action):
+class ActionRequestAfterEmergency(ClinicAction):
     """A request after the warning: is it still wanted? (``pending_request``)"""
 
-    def name(self) -> Text:
-        return "action_request_after_emergency"
+    action_name = "action_request_after_emergency"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         intent = latest_intent(tracker)
         dispatcher.utter_message(text=still_want(intent), **expecting(YES_NO))
         return [SlotSet(slots.PENDING_REQUEST, intent), SlotSet(slots.EMERGENCY_WARNED, False)]
 
 
-class ActionPendingRequestAnswered(Action):
+class ActionPendingRequestAnswered(ClinicAction):
     """« oui » or « non » to :func:`still_want`: the question is no longer pending;
     after « non » the warning holds again."""
 
-    def name(self) -> Text:
-        return "action_pending_request_answered"
+    action_name = "action_pending_request_answered"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         return [SlotSet(slots.PENDING_REQUEST, None),
                 SlotSet(slots.EMERGENCY_WARNED, latest_intent(tracker) != "affirm")]

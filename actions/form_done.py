@@ -11,18 +11,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions import slots
+from actions.clinic_action import ClinicAction, Events
 from actions.ask_limit import gave_up, gave_up_events
 from actions.conversation_control import reset_form_events
 
 ANYTHING_ELSE = "Puis-je faire autre chose pour vous ?"
 
 
-class FormDoneAction(Action, ABC):
+class FormDoneAction(ClinicAction, ABC):
     @abstractmethod
     def outcome_sentence(self, outcome: Dict[Text, Any]) -> Optional[str]:
         """What to say of ``outcome`` when it is this form's own (« Puis-je faire autre
@@ -32,9 +32,7 @@ class FormDoneAction(Action, ABC):
         """Events for an outcome already said during the form (none by default)."""
         return None
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         outcome = tracker.get_slot(slots.OUTCOME) or {}
         sentence = self.outcome_sentence(outcome)
         if sentence is not None:

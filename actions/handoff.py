@@ -6,24 +6,20 @@ a text client shows it.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
-
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.clinic_action import ClinicAction, Events
 from clinic.config import clinic_config
 
 HANDOFF_EVENT = "handoff"
 
 
-class ActionHandoff(Action):
-    def name(self) -> Text:
-        return "action_handoff"
+class ActionHandoff(ClinicAction):
+    action_name = "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         dispatcher.utter_message(response="utter_handoff")
         dispatcher.utter_message(
             json_message={

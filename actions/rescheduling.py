@@ -117,8 +117,7 @@ class ActionAskNewTime(TimeQuestion):
 
 
 class ActionAskRescheduleConfirmed(ConfirmationQuestion):
-    def name(self) -> Text:
-        return "action_ask_reschedule_confirmed"
+    action_name = "action_ask_reschedule_confirmed"
 
     def pending(self, tracker: Tracker) -> str:
         chosen = tracker.get_slot(slots.CHOSEN_SLOT)
@@ -132,8 +131,7 @@ class ActionAskRescheduleConfirmed(ConfirmationQuestion):
 
 
 class ActionRescheduleDone(FormDoneAction):
-    def name(self) -> Text:
-        return "action_reschedule_done"
+    action_name = "action_reschedule_done"
 
     def outcome_sentence(self, outcome: Dict[Text, Any]) -> Optional[str]:
         if not outcome.get("moved"):

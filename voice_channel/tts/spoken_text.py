@@ -44,6 +44,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from spoken_french.say import FRENCH_MONTHS
+
 _FEMININE_ONES = {
     "1": "une",
     "21": "vingt et une",
@@ -93,7 +95,7 @@ _PHONE = re.compile(
 _CLOCK = re.compile(r"(?<![\w:.,])(?P<hour>[01]?\d|2[0-4])\s?[hH](?:\s?(?P<minute>[0-5]\d))?(?!\w)")
 _TIME_RANGE = re.compile(r"(?P<left>\bheures?(?: \d{1,2})?)\s*[-–]\s*(?=\d)")
 _FEMININE_HOURS = re.compile(r"(?<![\d,.])(?P<number>1|21)\s(?P<noun>heures?|minutes?)\b")
-_MONTHS = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+_MONTHS = "|".join(FRENCH_MONTHS)
 _FEMININE_MINUTES = re.compile(
     rf"\b(?P<noun>heures?) (?P<number>1|21|31|41|51)(?![\w,.]?\d)(?!\s?(?:heures?|h|{_MONTHS})\b)"
 )
