@@ -51,11 +51,22 @@ WITH_SECRETS := export RASA_API_TOKEN=$${RASA_API_TOKEN:-$$(cat var/rasa_api_tok
   STAFF_CHAT_TOKEN=$${STAFF_CHAT_TOKEN:-$$(cat var/staff_chat_token)} \
   VOICE_CHANNEL_SECRET=$${VOICE_CHANNEL_SECRET:-$$(cat var/voice_channel_secret)};
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+# The cluster (make run-cluster): REPLICAS Rasa replicas and ACTION_REPLICAS action servers
+# behind HAProxy (on RASA_PORT and ACTION_PORT), Redis on REDIS_HOST:REDIS_PORT with the
+# password generated into var/redis_password, PostgreSQL from DATABASE_URL.
+REPLICAS               ?= 2
+ACTION_REPLICAS        ?= 2
+export REPLICAS ACTION_REPLICAS
+export REDIS_HOST      ?= 127.0.0.1
+export REDIS_PORT      ?= 6379
+CLUSTER_SECRETS := $(SECRETS) var/redis_password
+WITH_CLUSTER_SECRETS := $(WITH_SECRETS) export REDIS_PASSWORD=$${REDIS_PASSWORD:-$$(cat var/redis_password)} \
+  && export VOICE_CHANNEL_REDIS_URL=$${VOICE_CHANNEL_REDIS_URL:-redis://:$$REDIS_PASSWORD@$(REDIS_HOST):$(REDIS_PORT)/1};
 
 .PHONY: help setup models run services migrate check-config train validate test test-unit \
         test-stories test-e2e shell actions bench bench-text bench-conversations bench-turns bench-voice bench-phone bench-abuse nlu-report clean \
         setup-tts coqui models-vosk purge api-token staff-token review add-reviewed test-walk \
-        staff-user import-patients
+        staff-user import-patients run-cluster drain undrain deploy-model cluster-status
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -110,7 +121,26 @@ run: setup models check-config train migrate $(SECRETS) ## Start Duckling, the a
 services: $(SECRETS) ## Start the services without setup/train/migrate
 	@$(WITH_SECRETS) exec $(VENV)/bin/honcho start -f Procfile
 
-$(SECRETS):
+run-cluster: setup models check-config train $(CLUSTER_SECRETS) ## The cluster: REPLICAS=n Rasa replicas behind HAProxy, Redis, PostgreSQL (DATABASE_URL), Ctrl-C stops all
+	@$(WITH_CLUSTER_SECRETS) $(PY) -m cluster check-database
+	@$(MAKE) --no-print-directory migrate
+	@$(WITH_CLUSTER_SECRETS) $(PY) -m cluster write
+	@echo "Allô Clinique cluster: $(REPLICAS) replicas behind HAProxy on http://$(RASA_HOST):$(RASA_PORT), actions behind 127.0.0.1:$(ACTION_PORT), Redis on $(REDIS_HOST):$(REDIS_PORT)"
+	@$(WITH_CLUSTER_SECRETS) exec $(VENV)/bin/honcho start -f var/cluster/Procfile -d $(CURDIR)
+
+drain: ## Take replica REPLICA=n out of the cluster: no new turn nor call, live calls go on
+	@$(PY) -m cluster drain $(REPLICA)
+
+undrain: ## Take replica REPLICA=n back into the cluster
+	@$(PY) -m cluster undrain $(REPLICA)
+
+deploy-model: $(SECRETS) ## After `make train`: load models/current.tar.gz on each replica in turn (drain, load, undrain)
+	@$(WITH_SECRETS) $(PY) -m cluster deploy-model $(MODEL)
+
+cluster-status: ## Each replica's state and live sessions in HAProxy
+	@$(PY) -m cluster status
+
+$(SECRETS) var/redis_password:
 	@mkdir -p var && chmod 700 var
 	@umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > $@
 	@echo "Generated $@ (kept in var/, never committed)"

@@ -62,6 +62,8 @@ ALARM_FAMILIES = {
         r"plein de) sang",
         r"sang (?:partout|ne s'arrête|qui ne s'arrête|qui coule)",
         r"(?:plein|beaucoup|flaque|mare) de sang",
+        r"(?:ne s'arrêt\w*|n'arrêt\w*|n'arrive \w+ à arrêter) (?:pas|plus)? ?de saigner",
+        r"(?:saign\w*|sang)(?: \w+){0,3} (?:ne s'arrête|n'arrête) (?:pas|plus)",
     ),
     "unconsciousness": (
         r"inconscient\w*", r"évanou\w*", r"perd\w* (?:connaissance|conscience)",
@@ -122,6 +124,11 @@ ALARM_FAMILIES = {
         r"au secours", r"à l'aide(?! d)", r"ambulance", r"samu", r"pompiers",
         r"urgence vitale", r"appel\w* le (?:15|quinze|112)",
         r"urgen(?:t|te|ce|ces)\b",
+        # a doctor called or sent for now (« appelez un médecin immédiatement »,
+        # « faites venir le docteur tout de suite »): not « je voudrais voir le médecin »
+        r"(?:appel\w*|fai\w* venir|envoy\w* (?:chercher|quelqu'un chercher)|envoy\w*) "
+        r"(?:un|le|une|la) (?:médecin|docteur|docteure)(?: \w+){0,3} "
+        r"(?:immédiatement|tout de suite|vite|sur-le-champ|sur le champ|de toute urgence)",
     ),
 }
 

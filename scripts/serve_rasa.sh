@@ -17,6 +17,7 @@ if [ "${#RASA_API_TOKEN}" -lt 16 ]; then
 fi
 export RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"
 umask 077  # the tracker store's SQLite file and Rasa's logs: owner only
+# RASA_ENDPOINTS: endpoints.yml, or the cluster's endpoints.cluster.yml (make run-cluster).
 # The newest model: `make train` writes models/current.tar.gz, a plain `rasa train` a
 # timestamped one beside it; whichever is newer is served.
 model=$(ls -t models/*.tar.gz 2>/dev/null | head -n 1)
@@ -28,4 +29,4 @@ fi
 exec .venv/bin/python -m rasa_server run --enable-api \
   --interface "${RASA_HOST:-127.0.0.1}" --port "${RASA_PORT:-5005}" \
   --model "$model" \
-  --credentials "${RASA_CREDENTIALS:-credentials.yml}" --endpoints endpoints.yml
+  --credentials "${RASA_CREDENTIALS:-credentials.yml}" --endpoints "${RASA_ENDPOINTS:-endpoints.yml}"

@@ -28,7 +28,9 @@ def service_of(pid: int) -> str:
     except OSError:
         return "gone"
     for name, marker in (("duckling", "embedded_duckling"), ("actions", "rasa_sdk"),
-                         ("rasa", "rasa run"), ("rasa", "rasa_server run"), ("honcho", "honcho")):
+                         ("rasa", "rasa run"), ("rasa", "rasa_server run"), ("honcho", "honcho"),
+                         ("haproxy", "haproxy"), ("redis", "redis-server"),
+                         ("postgresql", "postgres")):
         if marker in command:
             return name
     return "other"

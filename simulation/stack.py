@@ -37,6 +37,7 @@ def port_is_open(port: int) -> bool:
 class Stack:
     env: Dict[str, str]
     log_path: Path
+    procfile: str = "Procfile"
     process: subprocess.Popen = field(init=False)
 
     @property
@@ -112,7 +113,7 @@ class Stack:
         # A session of its own, like a terminal's foreground job, so that one SIGINT to
         # the group is exactly what Ctrl-C does.
         self.process = subprocess.Popen(
-            [str(HONCHO), "start", "-f", "Procfile"],
+            [str(HONCHO), "start", "-f", self.procfile, "-d", str(PROJECT_ROOT)],
             cwd=PROJECT_ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

@@ -26,7 +26,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 MAX_MODULE_LINES = 300
 MAX_FUNCTION_LINES = 60
-PROJECT = ("actions", "clinic", "conversation_names", "voice_channel", "staff_console",
+PROJECT = ("actions", "clinic", "cluster", "conversation_names", "voice_channel", "staff_console",
            "rasa_server", "nlu_components", "nlu_review", "embedded_duckling", "tts_service",
            "spoken_french", "simulation", "bench", "tests")
 RASA = ("rasa", "rasa_sdk")
@@ -43,6 +43,8 @@ FORBIDDEN: Dict[str, Set[str]] = {
     "conversation_names": {*RASA, *PROJECT},
     "embedded_duckling": {*RASA, *PROJECT},
     "tts_service": {*RASA, *PROJECT},
+    "cluster": {*RASA, "actions", "voice_channel", "staff_console", "rasa_server",
+                "nlu_components"},
     "tests": {"bench"},
     "bench": {"tests"},
     "simulation": {"tests", "bench", "actions"},
@@ -122,7 +124,7 @@ def test_the_rules_see_a_crossing():
 # -- settings: one module per process reads the environment, every variable listed ----------
 
 SETTINGS_MODULES = {
-    "actions/settings.py", "clinic/settings.py", "voice_channel/settings.py",
+    "actions/settings.py", "clinic/settings.py", "cluster/settings.py", "voice_channel/settings.py",
     "staff_console/settings.py", "nlu_review/__main__.py", "embedded_duckling/__main__.py",
     "tts_service/__main__.py",
 }

@@ -1,7 +1,8 @@
 """The ``voice`` input channel, served by Rasa under ``/webhooks/voice/``.
 
 Routes:
-- ``GET /``: health, with the speech engines in use.
+- ``GET /``: health, with the speech engines in use; ``GET /lines``: 200 while a line
+  is free, 503 when all are taken (the cluster's HAProxy sends a full replica no call).
 - ``POST /webhook``: the REST channel's JSON (``sender``, ``message``); with
   ``?audio=true`` every reply also carries its speech (WAV, base64).
 - ``POST /audio``: ``multipart/form-data`` with ``sender`` and an ``audio`` file
@@ -24,7 +25,10 @@ of the client's address, for the identity-check lockout). A turn Rasa does not a
 within ``dialogue_timeout`` seconds gets an apology and the front desk's number.
 
 Settings come from this channel's section of ``credentials.yml`` and are checked
-once, at start (an invalid value stops Rasa with a clear message).
+once, at start (an invalid value stops Rasa with a clear message). Spent tickets, turns
+per address and lines are counted in the process's memory, or, with
+``VOICE_CHANNEL_REDIS_URL`` (several replicas), in the Redis they share
+(:mod:`voice_channel.shared_state`).
 """
 from __future__ import annotations
 
@@ -44,7 +48,9 @@ from conversation_names import WEB, conversation_id
 from voice_channel.dialogue.hint import hint_from_tracker_store
 from voice_channel.dialogue.prompts import prompts_of
 from voice_channel.dialogue.rasa import ask_rasa_through
-from voice_channel.telephony.phone_routes import add_phone_routes
+from voice_channel.telephony.phone_routes import (
+    TICKET_WINDOW_S, TICKETS_PER_MINUTE, add_phone_routes,
+)
 from voice_channel.speech_engines import SpeechEngines
 from voice_channel.speech_turn import SpeechTurn
 from voice_channel.dialogue.deadline import ask_within, reception_phone
@@ -55,7 +61,13 @@ from voice_channel.http_requests import (
 from voice_channel.telephony.incoming_call import TwilioLineSettings
 from voice_channel.listening.recognition_queue import RecognitionBusy
 from voice_channel.telephony.phone_lines import PhoneLines
-from voice_channel.settings import InvalidVoiceConfig, VoiceSettings  # noqa: F401  (re-exported)
+from voice_channel.settings import (  # noqa: F401  (InvalidVoiceConfig: re-exported)
+    InvalidVoiceConfig, VoiceSettings, shared_state_settings,
+)
+from voice_channel.shared_rate import SharedAddressRate
+from voice_channel.shared_state import SharedState
+from voice_channel.telephony.shared_lines import SharedPhoneLines
+from voice_channel.telephony.shared_tickets import SharedSpentTickets
 from voice_channel.telephony.stream_tickets import StreamTickets
 from voice_channel.web_client import PAGE, web_file_response
 
@@ -75,9 +87,30 @@ class VoiceInput(RestInput):
                                      self.settings.tts_engine, self.settings.tts_options)
         self._turn: Optional[SpeechTurn] = None
         self._turn_lock = threading.Lock()
-        self.tickets = StreamTickets.from_environment(self.settings.secret)
-        self.lines = PhoneLines(self.settings.max_calls, self.settings.max_calls_per_address)
-        self.turn_rate = AddressRate(self.settings.http_turns_per_minute, TURN_WINDOW_S)
+        self._set_up_counts()
+
+    def _set_up_counts(self) -> None:
+        """Spent tickets, lines and uses per address: in this process's memory, or in the
+        Redis the replicas share (``VOICE_CHANNEL_REDIS_URL``)."""
+        settings = self.settings
+        self.ticket_rate: Optional[AddressRate] = None  # None: the phone routes' own
+        shared = shared_state_settings(settings.secret)
+        if shared is None:  # one process (`make run`)
+            self.tickets = StreamTickets.from_environment(settings.secret)
+            self.lines = PhoneLines(settings.max_calls, settings.max_calls_per_address)
+            self.turn_rate = AddressRate(settings.http_turns_per_minute, TURN_WINDOW_S)
+            return
+        state = SharedState.connect(shared.redis_url, shared.secret)
+        self.tickets = StreamTickets(shared.secret, spent=SharedSpentTickets(state))
+        self.lines = SharedPhoneLines(state, settings.max_calls, settings.max_calls_per_address,
+                                      cluster_max_calls=shared.cluster_max_calls)
+        self.turn_rate = SharedAddressRate(state, "turns", settings.http_turns_per_minute,
+                                           TURN_WINDOW_S)
+        self.ticket_rate = SharedAddressRate(state, "tickets", TICKETS_PER_MINUTE,
+                                             TICKET_WINDOW_S)
+        logger.info("voice channel: tickets, turns and lines shared in Redis "
+                    "(VOICE_CHANNEL_REDIS_URL); cluster cap: %s calls",
+                    shared.cluster_max_calls or "none")
 
     @classmethod
     def name(cls) -> Text:
@@ -130,6 +163,11 @@ class VoiceInput(RestInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok", "stt": self.engines.describe_stt(),
                                   "tts": self.settings.tts_engine})
+
+        @blueprint.route("/lines", methods=["GET"])
+        async def free_lines(_: Request) -> HTTPResponse:
+            busy = self.lines.all_busy  # HAProxy's check: 503 sends no new call here
+            return response.json({"free_line": not busy}, status=503 if busy else 200)
 
         @blueprint.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
@@ -243,6 +281,7 @@ class VoiceInput(RestInput):
             tickets=self.tickets,
             lines=self.lines,
             fallback_transfer_number=reception_phone,
+            ticket_rate=self.ticket_rate,
         )
 
 

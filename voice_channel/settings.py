@@ -4,6 +4,9 @@
   once at start (an invalid value stops Rasa with a clear message).
 * The environment variables (:class:`Environment`), read by :func:`environment` when
   they are needed (so a test's ``monkeypatch.setenv`` is seen).
+* What the replicas share (:func:`shared_state_settings`): with
+  ``VOICE_CHANNEL_REDIS_URL``, several Rasa processes count tickets, turns and lines in
+  one Redis; checked once at start, like the credentials.
 
 When it loads, this module imports no part of the channel that imports anything (the
 call's settings are imported when asked for): every part of the channel may read its
@@ -12,7 +15,7 @@ configuration here.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 from rasa.shared.exceptions import RasaException
@@ -126,6 +129,10 @@ class Environment:
     rasa_api_token_file: Optional[str] = None
     twilio_account_sid: Optional[str] = None  # without one in credentials.yml
     twilio_auth_token: Optional[str] = None  # without one in credentials.yml
+    # The Redis the replicas share (spent tickets, turns per address, lines); None: this
+    # process counts alone, in memory (`make run`).
+    voice_channel_redis_url: Optional[str] = None
+    voice_channel_cluster_max_calls: Optional[str] = None  # calls over every replica
 
     def variables(self) -> Dict[str, str]:
         """The variables that are set, by their names (``{"RASA_API_TOKEN": …}``)."""
@@ -137,3 +144,37 @@ def environment() -> Environment:
     """The process's environment as it is now."""
     return Environment(**{field.name: os.environ.get(field.name.upper()) or None
                           for field in fields(Environment)})
+
+
+# -- what several replicas share ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SharedStateSettings:
+    """Where the replicas share their counts, the key of the digests they store there, and
+    how many calls all of them take at once (None: each its own ``max_calls``, no more)."""
+
+    redis_url: str = field(repr=False)  # holds Redis's password
+    secret: bytes = field(repr=False)
+    cluster_max_calls: Optional[int] = None
+
+
+def shared_state_settings(configured_secret: Optional[str]) -> Optional[SharedStateSettings]:
+    """The shared state's settings, None without ``VOICE_CHANNEL_REDIS_URL``; raises
+    :class:`InvalidVoiceConfig` when they cannot work (checked once, at start)."""
+    variables = environment()
+    cap = variables.voice_channel_cluster_max_calls
+    if cap is not None and not (cap.strip().isdigit() and int(cap) >= 1):
+        raise InvalidVoiceConfig("VOICE_CHANNEL_CLUSTER_MAX_CALLS must be a positive integer")
+    if not variables.voice_channel_redis_url:
+        if cap is not None:
+            raise InvalidVoiceConfig("VOICE_CHANNEL_CLUSTER_MAX_CALLS needs "
+                                     "VOICE_CHANNEL_REDIS_URL (the replicas count there)")
+        return None
+    # A replica redeems the tickets another one issued: they must share the secret.
+    secret = configured_secret or variables.voice_channel_secret
+    if not secret:
+        raise InvalidVoiceConfig("VOICE_CHANNEL_REDIS_URL needs a secret shared by every "
+                                 "replica (secret in credentials.yml or VOICE_CHANNEL_SECRET)")
+    return SharedStateSettings(variables.voice_channel_redis_url, secret.encode("utf-8"),
+                               int(cap) if cap is not None else None)

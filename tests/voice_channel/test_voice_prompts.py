@@ -93,3 +93,16 @@ async def test_a_late_typed_turn_gets_the_domains_apology():
     messages = await ask_within(never_answers, "bonjour", "staff:x", "staff", None, 0.05,
                                 reception=lambda: None, prompts=prompts)
     assert [m["text"] for m in messages] == ["Trop lent, pardon."]
+
+
+@pytest.mark.asyncio
+async def test_a_failed_typed_turn_gets_the_apology_not_an_error(caplog):
+    """Rasa raised (the cluster's lock store unreachable): the turn is apologised for."""
+    async def lock_store_down(message) -> None:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+    messages = await ask_within(lock_store_down, "bonjour", "staff:x", "staff", None, 5,
+                                reception=lambda: "01 84 80 12 34")
+    assert len(messages) == 1 and messages[0]["text"].startswith("Excusez-moi")
+    assert "01 84 80 12 34" in messages[0]["text"]
+    assert "the dialogue failed (ConnectionError)" in caplog.text

@@ -8,8 +8,8 @@ a tracker save) may leave the conversation half-updated, so the request is shiel
 left to finish in the background (kept referenced here, its failure logged, never its
 content).
 
-For the HTTP routes, :func:`ask_within` answers a late turn with an apology and the
-front desk's number (the ``late_reception`` prompt); a turn Rasa answers with nothing
+For the HTTP routes, :func:`ask_within` answers a late or failed turn (Rasa raised:
+the cluster's lock store unreachable, say) with an apology and the front desk's number (the ``late_reception`` prompt); a turn Rasa answers with nothing
 gets ``nothing_to_say`` (:mod:`voice_channel.dialogue.prompts`). A phone call decides itself what a
 late turn becomes (:mod:`voice_channel.call.worker`).
 """
@@ -106,5 +106,9 @@ async def ask_within(on_new_message: Callable[[UserMessage], Awaitable[Any]],
     except DialogueTimeout:
         logger.warning("%s turn: no answer from the dialogue after %.0f s, apologising",
                        channel, timeout)
+        return [{"recipient_id": sender, "text": prompts.late_apology(reception())}]
+    except Exception as error:  # e.g. the cluster's Redis (lock store) unreachable
+        logger.warning("%s turn: the dialogue failed (%s), apologising", channel,
+                       type(error).__name__)
         return [{"recipient_id": sender, "text": prompts.late_apology(reception())}]
     return answered(collector.messages, sender, prompts.nothing_to_say)

@@ -28,7 +28,9 @@ The routes, added to the voice channel's blueprint:
 * :mod:`.incoming_call`: ``POST /twilio/incoming`` (TwiML);
 * :mod:`.phone_routes`: the ticket route and the ``/stream`` WebSocket;
 * :mod:`.stream_tickets`: one-call tickets and opaque conversation ids;
-* :mod:`.phone_lines`: how many calls the process takes at once.
+* :mod:`.phone_lines`: how many calls the process takes at once;
+* :mod:`.shared_tickets`, :mod:`.shared_lines`: the same, shared in Redis by the
+  replicas of a cluster (:mod:`voice_channel.shared_state`).
 
 Modules are imported one by one (``from voice_channel.telephony.mulaw import …``),
 so using the codec does not load ``twilio`` or Sanic.

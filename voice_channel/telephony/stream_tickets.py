@@ -10,6 +10,11 @@ The caller's number is thus signed too (``customParameters`` are not).
 
 The web page gets its ticket from ``POST /stream/ticket`` (see :mod:`voice_channel.telephony.phone_routes`).
 
+A spent ticket is remembered until it expires: in the process's memory
+(:class:`SpentTickets`), or, when several replicas share a Redis, there
+(:mod:`voice_channel.telephony.shared_tickets`), so that a ticket replayed to another
+replica is refused too.
+
 The same secret derives each call's Rasa conversation id (``phone:<hmac of the call
 SID>``) and the ``caller_key`` used to count failed identity checks per caller: neither
 holds the caller's number, and neither can be guessed without the secret.
@@ -21,7 +26,7 @@ import hmac
 import secrets
 import threading
 import time
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Protocol
 
 from conversation_names import PHONE, conversation_id
 from voice_channel.settings import environment
@@ -31,18 +36,42 @@ VERSION = "v1"
 DEFAULT_TTL_S = 60.0  # Twilio opens the stream within a second or two of the TwiML
 
 
+class SpentTicketStore(Protocol):
+    def spend(self, signature: str, expiry: int, now: float) -> Optional[str]:
+        """None the first time ``signature`` (valid until ``expiry``) is spent, else a
+        reason safe to log (``ticket already used``, or why it could not be checked)."""
+
+
+class SpentTickets:
+    """The tickets spent in this process, forgotten once expired; thread-safe."""
+
+    def __init__(self) -> None:
+        self._used: Dict[str, float] = {}  # ticket signature → expiry
+        self._lock = threading.Lock()
+
+    def spend(self, signature: str, expiry: int, now: float) -> Optional[str]:
+        with self._lock:
+            for used, until in list(self._used.items()):
+                if until < now:
+                    del self._used[used]
+            if signature in self._used:
+                return "ticket already used"
+            self._used[signature] = expiry
+        return None
+
+
 class StreamTickets:
     """Issues and redeems tickets; thread-safe; one per process (the channel's)."""
 
     def __init__(self, secret: bytes, ttl: float = DEFAULT_TTL_S,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 spent: Optional[SpentTicketStore] = None) -> None:
         if len(secret) < 16:
             raise ValueError("the stream secret must be at least 16 bytes")
         self._secret = secret
         self._ttl = ttl
         self._clock = clock
-        self._used: Dict[str, float] = {}  # ticket signature → expiry
-        self._lock = threading.Lock()
+        self._spent = spent or SpentTickets()
 
     @classmethod
     def from_environment(cls, configured: Optional[str] = None) -> "StreamTickets":
@@ -72,14 +101,7 @@ class StreamTickets:
         now = self._clock()
         if expiry < now:
             return "ticket expired"
-        with self._lock:
-            for used, until in list(self._used.items()):
-                if until < now:
-                    del self._used[used]
-            if expected in self._used:
-                return "ticket already used"
-            self._used[expected] = expiry
-        return None
+        return self._spent.spend(expected, expiry, now)
 
     # -- opaque ids -------------------------------------------------------------------------
 
