@@ -10,6 +10,8 @@ and measured twice:
 * **typed turns**: ``--patients`` patients book at once over the staff chat through
   HAProxy (7 turns each, every answer checked, every booking then looked up in the
   database: :mod:`simulation.typed_bookings`): turns per second, p50/p95, errors;
+* **one long conversation** (on one replica): 60 turns, the time of turns 1-5, 26-35
+  and 56-60, to see what the history costs;
 * **phone calls**: for each level of ``--calls``, that many patients call at once as
   Twilio places a call, in the callers' voice (:mod:`simulation.patient_call`):
   voice-to-voice p50/p95 over every turn, and whether every call was answered.
@@ -77,6 +79,22 @@ def typed_turns(stack, patients: List[Patient]) -> Dict[str, Any]:
     return result
 
 
+def long_conversation(stack, turns: int) -> Dict[str, Any]:
+    """One conversation of ``turns`` questions and thanks, alone on the cluster: how a
+    turn's time grows with the history Rasa loads and saves (the tracker store)."""
+    import time
+
+    chat, seconds = staff_chat(stack), []
+    sender = f"long-{os.getpid()}"
+    for index in range(turns):
+        began = time.perf_counter()
+        chat(sender, "quels sont vos horaires ?" if index % 2 == 0 else "merci")
+        seconds.append(time.perf_counter() - began)
+    windows = {f"turns_{a + 1}_to_{b}": latency(seconds[a:b])
+               for a, b in ((0, 5), (25, 35), (turns - 5, turns)) if b <= turns}
+    return {"turns": turns, "by_position": windows}
+
+
 def phone_calls(stack, calls: int, first_number: int) -> Dict[str, Any]:
     async def all_calls() -> List[Any]:
         return await asyncio.gather(*(patient_call(stack, f"+3361{first_number + i:07d}")
@@ -113,10 +131,11 @@ def run_replicas(replicas: int, patients: int, call_levels: Sequence[int],
                   flush=True)
             calls = [phone_calls(stack, n, first + 1000 * (i + 1))
                      for i, n in enumerate(call_levels)]
+            long = long_conversation(stack, 60) if replicas == 1 else None
             for level in calls:
                 print(json.dumps({"replicas": replicas, **{k: v for k, v in level.items()
                                                            if k != "cpu_s"}}), flush=True)
-    return {"replicas": replicas, "typed": typed, "phone": calls}
+    return {"replicas": replicas, "typed": typed, "phone": calls, "long_conversation": long}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -7,7 +7,8 @@
 * ``backend calls`` checks each replica's ``GET /webhooks/voice/lines``: 200 while it
   has a free line, 503 when it is full or draining, so a full replica gets no new call;
   its live calls stay (HAProxy never cuts an established WebSocket when a check fails)
-  and ``timeout tunnel`` lets a call last an hour.
+  and ``timeout tunnel`` lets a call last an hour. When every replica is full, the same
+  replicas listed as backups answer the caller that the lines are busy.
 * ``backend turns`` checks ``GET /webhooks/voice/`` (the channel's health). A turn whose
   replica refused the connection is sent to another one (``retry-on conn-failure``,
   ``option redispatch``); a request already received is never sent twice.
@@ -15,6 +16,8 @@
   over the action servers (their ``GET /health``).
 * The runtime API on a UNIX socket (owner only) is how ``make drain`` and
   ``make deploy-model`` set a server's state.
+* No request log: Rasa's API takes its admin token in the query string (``?token=``),
+  which a request log would keep. HAProxy still reports servers going up and down.
 """
 from __future__ import annotations
 
@@ -25,7 +28,9 @@ from cluster.settings import Address, ClusterSettings
 CALLS_PATHS = ("/webhooks/voice/stream", "/webhooks/voice/twilio/incoming")
 LINES_CHECK = "/webhooks/voice/lines"
 HEALTH_CHECK = "/webhooks/voice/"
-CHECK = "check inter 1s fall 2 rise 2"
+# A replica busy with a burst of turns may answer its check late: give it 5 s before a
+# check fails, and three failed checks before it is taken out.
+CHECK = "check inter 1s fall 3 rise 2"
 
 
 def replica_name(index: int) -> str:
@@ -50,12 +55,12 @@ def _head(settings: ClusterSettings) -> List[str]:
         "",
         "defaults",
         "    mode http",
-        "    option httplog",
         "    timeout connect 2s",
         "    timeout client 60s",
         "    timeout server 60s",
         "    timeout http-request 10s",
         "    timeout tunnel 1h",
+        "    timeout check 5s",
         "    option redispatch",
         "    retries 2",
         "    retry-on conn-failure",
@@ -94,6 +99,11 @@ def haproxy_config(settings: ClusterSettings) -> str:
         f"    option httpchk GET {LINES_CHECK}",
         "    http-check expect status 200",
         *_servers(names, settings.replicas, "check inter 1s fall 1 rise 1"),
+        # Every replica full: any of them answers Twilio the busy TwiML (and refuses a
+        # stream with 1013), rather than HAProxy answering 503, which Twilio reads out
+        # as an application error.
+        "    option allbackups",
+        *_servers([f"{name}-full" for name in names], settings.replicas, "backup"),
         "",
         "backend action_servers",
         "    balance leastconn",

@@ -21,7 +21,9 @@ from typing import Dict, Iterator, List, Optional, Sequence
 
 import requests
 
-from simulation.stack import PROJECT_ROOT, Stack, descendants, free_port, migrate, stack_env
+from simulation.stack import (
+    PROJECT_ROOT, Stack, alive, descendants, free_port, migrate, stack_env,
+)
 
 REPLICA_START_TIMEOUT_S = 300
 
@@ -43,13 +45,15 @@ class ClusterStack(Stack):
         return f"http://{self.replica_addresses[index - 1]}"
 
     def pid_of(self, command_part: str) -> Optional[int]:
-        """The process under Honcho whose command line contains ``command_part``."""
+        """The process under Honcho whose command line contains ``command_part`` (not a
+        shell that runs it, such as ``keep_running.sh``)."""
         for pid in descendants(self.process.pid):
             try:
-                command = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ")
+                argv = (Path("/proc") / str(pid) / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if command_part.encode() in command and b"/bin/sh" not in command[:8]:
+            program = Path(argv[0].decode(errors="replace")).name
+            if command_part.encode() in b" ".join(argv) and program not in ("sh", "bash"):
                 return pid
         return None
 
@@ -58,10 +62,19 @@ class ClusterStack(Stack):
         return self.pid_of(f"--interface {host} --port {port}")
 
     def kill_replica(self, index: int) -> None:
+        """``kill -9`` replica ``index``, and return once the process is gone (its
+        sockets closed): what the next patient turn, seconds later, meets."""
         pid = self.replica_pid(index)
         if pid is None:
             raise RuntimeError(f"replica {index} is not running")
+        self.kill_pid(pid)
+
+    @staticmethod
+    def kill_pid(pid: int, timeout: float = 10) -> None:
         os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def cluster_command(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "cluster", *args], cwd=PROJECT_ROOT,

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from simulation.dialogue_checks import Conversation, run_conversations
-from simulation.understanding import heldout_phrases, training_phrases, understanding
+from simulation.understanding import (
+    HELDOUT_SETS, heldout_phrases, training_phrases, understanding,
+)
 
 
 def test_the_heldout_phrases_are_not_training_data_and_cover_every_intent():
@@ -18,6 +20,14 @@ def test_the_heldout_phrases_are_not_training_data_and_cover_every_intent():
     intents = {i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]}
     assert set(phrases) == intents - {"nlu_fallback", "inform"}
     assert all(len(p) >= 5 for p in phrases.values())
+
+
+@pytest.mark.parametrize("name", sorted(HELDOUT_SETS))
+def test_no_held_out_set_is_in_the_training_data(name):
+    """The public and blind sets too: a training phrase that normalizes to one of theirs
+    (« Merci d'avance. » and « merci d'avance ») would make the bench refuse to run."""
+    if HELDOUT_SETS[name].is_file():
+        assert heldout_phrases(HELDOUT_SETS[name], training_phrases())
 
 
 def test_a_phrase_also_in_the_training_data_is_refused(tmp_path):
