@@ -11,13 +11,16 @@
   replicas listed as backups answer the caller that the lines are busy.
 * ``backend turns`` checks ``GET /webhooks/voice/`` (the channel's health). A turn whose
   replica refused the connection is sent to another one (``retry-on conn-failure``,
-  ``option redispatch``); a request already received is never sent twice.
+  ``option redispatch``); a request already received is never sent twice. Connections to
+  the replicas are not kept for reuse (``http-reuse never``): a kept connection to a
+  replica that died would fail with the request already on it.
 * ``frontend actions`` (``ACTION_PORT``, 127.0.0.1) spreads the replicas' action calls
   over the action servers (their ``GET /health``).
 * The runtime API on a UNIX socket (owner only) is how ``make drain`` and
   ``make deploy-model`` set a server's state.
-* No request log: Rasa's API takes its admin token in the query string (``?token=``),
-  which a request log would keep. HAProxy still reports servers going up and down.
+* Only failed requests are logged, by their path without the query string: Rasa's API
+  takes its admin token there (``?token=``). HAProxy also reports servers going up
+  and down.
 """
 from __future__ import annotations
 
@@ -30,6 +33,10 @@ LINES_CHECK = "/webhooks/voice/lines"
 HEALTH_CHECK = "/webhooks/voice/"
 # A replica busy with a burst of turns may answer its check late: give it 5 s before a
 # check fails, and three failed checks before it is taken out.
+# Failed requests only (``dontlog-normal``), with the path but never the query string,
+# where Rasa's API takes its token: the server, the timers, the status, HAProxy's
+# termination state (e.g. ``SH``: the server hung up).
+ERROR_LOG_FORMAT = '"%ci [%tr] %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %tsc %{+Q}HM %{+Q}HP"'
 CHECK = "check inter 1s fall 3 rise 2"
 
 
@@ -52,15 +59,23 @@ def _head(settings: ClusterSettings) -> List[str]:
         "global",
         f"    stats socket {settings.runtime_socket} mode 600 level admin",
         "    maxconn 4096",
+        "    log stdout format raw local0 info",
         "",
         "defaults",
         "    mode http",
+        "    log global",
+        "    option dontlog-normal",
+        f"    log-format {ERROR_LOG_FORMAT}",
         "    timeout connect 2s",
         "    timeout client 60s",
         "    timeout server 60s",
         "    timeout http-request 10s",
         "    timeout tunnel 1h",
         "    timeout check 5s",
+        # A new server connection per request: a connection kept idle to a replica that
+        # has since died fails only once the request is on it, and such a request is not
+        # sent again (it might have been processed); a refused new one is.
+        "    http-reuse never",
         "    option redispatch",
         "    retries 2",
         "    retry-on conn-failure",

@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence
@@ -61,13 +62,23 @@ class ClusterStack(Stack):
         host, port = self.replica_addresses[index - 1].rsplit(":", 1)
         return self.pid_of(f"--interface {host} --port {port}")
 
-    def kill_replica(self, index: int) -> None:
-        """``kill -9`` replica ``index``, and return once the process is gone (its
-        sockets closed): what the next patient turn, seconds later, meets."""
+    def kill_replica(self, index: int, timeout: float = 30) -> None:
+        """``kill -9`` replica ``index``, and return once its port refuses connections:
+        what the next patient turn, seconds later, meets. (A process with gigabytes
+        mapped takes a while to exit, and its listening socket is closed last.)"""
         pid = self.replica_pid(index)
         if pid is None:
             raise RuntimeError(f"replica {index} is not running")
         self.kill_pid(pid)
+        host, port = self.replica_addresses[index - 1].rsplit(":", 1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+                sock.settimeout(0.5)
+                if sock.connect_ex((host, int(port))) != 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"replica {index} still accepts connections after kill -9")
 
     @staticmethod
     def kill_pid(pid: int, timeout: float = 10) -> None:

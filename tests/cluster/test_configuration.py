@@ -69,6 +69,7 @@ def test_calls_stay_on_their_replica_and_full_replicas_get_none(settings):
     assert text.count("balance leastconn") == 3
     # a turn is sent again only when no replica received it
     assert "retry-on conn-failure" in text and "response-timeout" not in text
+    assert "http-reuse never" in text  # no request on a kept connection to a dead replica
     assert "server rasa3 10.0.0.7:5101" in text
 
 

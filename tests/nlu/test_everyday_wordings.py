@@ -76,7 +76,6 @@ OUT_OF_SCOPE = [
     "quel temps va-t-il faire ce week-end ?",
     "mon téléphone ne charge plus",
     "qui a peint la Joconde ?",
-    "tu regardes la télé ?",
 ]
 
 
