@@ -64,7 +64,7 @@ WITH_CLUSTER_SECRETS := $(WITH_SECRETS) export REDIS_PASSWORD=$${REDIS_PASSWORD:
   && export VOICE_CHANNEL_REDIS_URL=$${VOICE_CHANNEL_REDIS_URL:-redis://:$$REDIS_PASSWORD@$(REDIS_HOST):$(REDIS_PORT)/1};
 
 .PHONY: help setup models run services migrate check-config train validate test test-unit \
-        test-stories test-e2e shell actions bench bench-text bench-conversations bench-turns bench-voice bench-phone bench-abuse nlu-report clean \
+        test-stories test-e2e shell actions bench bench-text bench-conversations bench-turns bench-voice bench-phone bench-abuse bench-cluster nlu-report clean \
         setup-tts coqui models-vosk purge api-token staff-token review add-reviewed test-walk \
         staff-user import-patients run-cluster drain undrain deploy-model cluster-status
 
@@ -222,6 +222,9 @@ bench-phone: setup models train ## Simulated phone callers in real time -> bench
 
 bench-abuse: setup models train ## 200 hostile requests on every route -> bench/results/abuse.json
 	$(PY) bench/abuse.py
+
+bench-cluster: setup models train ## 1, 2, 3 replicas behind HAProxy: typed turns, calls, CPU per process (TEST_POSTGRES_URL) -> bench/results/cluster.json
+	$(PY) bench/cluster.py
 
 setup-tts: $(TTS_STAMP) ## Create .venv-tts for the Coqui TTS server (PyTorch + coqui-tts, about 7.5 GB)
 

@@ -5,7 +5,7 @@ Usage: ``python bench/cluster.py [--replicas 1,2,3] [--patients 20] [--calls 2,4
 [--out bench/results/cluster.json]`` (PostgreSQL: ``TEST_POSTGRES_URL``).
 
 For each number of replicas a fresh cluster is started (:mod:`simulation.cluster_stack`)
-and measured twice:
+and measured three ways:
 
 * **typed turns**: ``--patients`` patients book at once over the staff chat through
   HAProxy (7 turns each, every answer checked, every booking then looked up in the

@@ -42,15 +42,18 @@ def hash_secret() -> str:
 
 def connect_timeout_s() -> int:
     """``DATABASE_CONNECT_TIMEOUT_S``: PostgreSQL's connection and pool wait."""
-    return _positive_int("DATABASE_CONNECT_TIMEOUT_S", DEFAULT_CONNECT_TIMEOUT_S)
+    return positive_int("DATABASE_CONNECT_TIMEOUT_S", DEFAULT_CONNECT_TIMEOUT_S)
 
 
 def statement_timeout_ms() -> int:
     """``DATABASE_STATEMENT_TIMEOUT_MS``: PostgreSQL's longest statement."""
-    return _positive_int("DATABASE_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS)
+    return positive_int("DATABASE_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS)
 
 
-def _positive_int(name: str, default: int) -> int:
+def positive_int(name: str, default: int) -> int:
+    """The environment variable ``name`` as a whole number of at least 1 (``default``
+    when unset or empty); a :class:`ValueError` naming it otherwise. Also the reader of
+    the staff console's and the cluster's numbers."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default

@@ -12,21 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Tuple
 
+from clinic.settings import positive_int
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = PROJECT_ROOT / "var" / "cluster"
 
 Address = Tuple[str, int]
-
-
-def _number(name: str, default: int) -> int:
-    value = os.environ.get(name) or str(default)
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
-    if number < 1:
-        raise ValueError(f"{name} must be at least 1")
-    return number
 
 
 def parse_addresses(text: str, variable: str) -> List[Address]:
@@ -47,8 +38,8 @@ def _addresses(list_variable: str, count_variable: str, default_count: int,
     listed = os.environ.get(list_variable)
     if listed:
         return parse_addresses(listed, list_variable)
-    first = _number(first_port_variable, default_first_port)
-    return [("127.0.0.1", first + i) for i in range(_number(count_variable, default_count))]
+    first = positive_int(first_port_variable, default_first_port)
+    return [("127.0.0.1", first + i) for i in range(positive_int(count_variable, default_count))]
 
 
 @dataclass(frozen=True)
@@ -76,11 +67,11 @@ def cluster_settings() -> ClusterSettings:
         replicas=_addresses("CLUSTER_REPLICAS", "REPLICAS", 2, "CLUSTER_FIRST_PORT", 5101),
         action_servers=_addresses("CLUSTER_ACTION_SERVERS", "ACTION_REPLICAS", 2,
                                   "CLUSTER_FIRST_ACTION_PORT", 5151),
-        public=(os.environ.get("RASA_HOST") or "127.0.0.1", _number("RASA_PORT", 5005)),
-        actions_front=("127.0.0.1", _number("ACTION_PORT", 5055)),
-        redis=(os.environ.get("REDIS_HOST") or "127.0.0.1", _number("REDIS_PORT", 6379)),
+        public=(os.environ.get("RASA_HOST") or "127.0.0.1", positive_int("RASA_PORT", 5005)),
+        actions_front=("127.0.0.1", positive_int("ACTION_PORT", 5055)),
+        redis=(os.environ.get("REDIS_HOST") or "127.0.0.1", positive_int("REDIS_PORT", 6379)),
         database_url=database_url(),
-        drain_timeout_s=_number("DRAIN_TIMEOUT_S", 900),
+        drain_timeout_s=positive_int("DRAIN_TIMEOUT_S", 900),
         api_token=os.environ.get("RASA_API_TOKEN") or None,
         redis_password=os.environ.get("REDIS_PASSWORD") or None,
         state_dir=Path(os.environ.get("CLUSTER_STATE_DIR") or STATE_DIR),

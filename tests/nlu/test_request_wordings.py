@@ -93,6 +93,8 @@ NOT_A_FORM = [
     "ce n'est pas pour prendre rendez-vous, c'est une question",
     "est-ce que le docteur accepte encore des patients ?",
     "est-ce que le docteur Martin prend encore de nouveaux patients ?",
+    "la docteure Nguyen accepte-t-elle de nouveaux patients ?",
+    "vous prenez toujours des nouveaux patients ?",
 ]
 
 
@@ -148,6 +150,11 @@ def test_not_about_an_appointment():
     assert not_about_an_appointment("c'est pas pour un rendez-vous, c'est juste une question")
     assert not_about_an_appointment("je n'appelle pas pour prendre rendez-vous")
     assert not not_about_an_appointment("je voudrais un rendez-vous pas trop tôt")
+    # whether the doctor takes new patients is a question about the practice
+    assert not_about_an_appointment("le docteur prend-il encore de nouveaux patients ?")
+    assert not_about_an_appointment("vous acceptez des nouvelles patientes ?")
+    assert not not_about_an_appointment("je suis une nouvelle patiente, je voudrais un rendez-vous")
+    assert not not_about_an_appointment("prenez-moi un rendez-vous, je suis un nouveau patient")
 
 
 def test_the_rule_runs_after_the_classifiers_and_before_the_emergency_net():
