@@ -34,9 +34,9 @@ HEALTH_CHECK = "/webhooks/voice/"
 # A replica busy with a burst of turns may answer its check late: give it 5 s before a
 # check fails, and three failed checks before it is taken out.
 # Failed requests only (``dontlog-normal``), with the path but never the query string,
-# where Rasa's API takes its token: the server, the timers, the status, HAProxy's
-# termination state (e.g. ``SH``: the server hung up).
-ERROR_LOG_FORMAT = '"%ci [%tr] %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %tsc %{+Q}HM %{+Q}HP"'
+# where Rasa's API takes its token, nor the client's address: the server, the timers,
+# the status, HAProxy's termination state (e.g. ``SH``: the server hung up).
+ERROR_LOG_FORMAT = '"[%tr] %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %tsc %{+Q}HM %{+Q}HP"'
 CHECK = "check inter 1s fall 3 rise 2"
 
 

@@ -70,6 +70,9 @@ def test_calls_stay_on_their_replica_and_full_replicas_get_none(settings):
     # a turn is sent again only when no replica received it
     assert "retry-on conn-failure" in text and "response-timeout" not in text
     assert "http-reuse never" in text  # no request on a kept connection to a dead replica
+    # failed requests logged by path: never the query (Rasa's token), nor the address
+    assert "option dontlog-normal" in text and "%{+Q}HP" in text
+    assert "%ci" not in text and "%r" not in text and "httplog" not in text
     assert "server rasa3 10.0.0.7:5101" in text
 
 
