@@ -30,6 +30,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -82,8 +83,6 @@ def typed_turns(stack, patients: List[Patient]) -> Dict[str, Any]:
 def long_conversation(stack, turns: int) -> Dict[str, Any]:
     """One conversation of ``turns`` questions and thanks, alone on the cluster: how a
     turn's time grows with the history Rasa loads and saves (the tracker store)."""
-    import time
-
     chat, seconds = staff_chat(stack), []
     sender = f"long-{os.getpid()}"
     for index in range(turns):

@@ -12,6 +12,7 @@ replica or roll a new model out one replica at a time.
 Run by: ``make run-cluster`` / ``make drain`` / ``make undrain`` / ``make deploy-model``
 (``python -m cluster …``); the processes it starts are the ordinary ones of ``make run``.
 
-May import: :mod:`clinic.settings` (the database's address), the standard library.
+May import: :mod:`clinic.settings` (the database's address), :mod:`clinic.database`
+(its engine, to check the database at start), the standard library.
 Never Rasa, the actions nor the voice channel: it runs beside them, not inside.
 """

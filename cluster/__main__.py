@@ -25,10 +25,12 @@ def _check_database(settings) -> int:
         print("cluster: " + NEEDS_POSTGRES.format(url=settings.database_url.split("@")[-1]),
               file=sys.stderr)
         return 2
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
+
+    from clinic.database import make_engine  # the clinic's timeouts: never a hang
 
     try:
-        with create_engine(settings.database_url).connect() as connection:
+        with make_engine(settings.database_url).connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:  # any driver error: say it and how to fix it
         print(f"cluster: cannot reach the database ({type(error).__name__}). "

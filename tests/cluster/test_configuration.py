@@ -13,6 +13,7 @@ import pytest
 from cluster.haproxy_config import CALLS_PATHS, LINES_CHECK, haproxy_config
 from cluster.processes import procfile, redis_config, write_configuration
 from cluster.settings import cluster_settings, parse_addresses
+from simulation.requirements import skip_or_fail
 from simulation.stack import PROJECT_ROOT
 
 
@@ -29,9 +30,7 @@ def settings(monkeypatch, tmp_path):
 
 def needs(binary: str) -> None:
     if shutil.which(binary) is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{binary} is not installed (.ci/run installs it)")
-        pytest.skip(f"{binary} is not installed")
+        skip_or_fail(f"{binary} is not installed", ".ci/run installs it")
 
 
 def test_replicas_are_addresses(settings):

@@ -18,7 +18,6 @@ from typing import Any, Dict, List
 
 import pytest
 import requests
-import yaml
 
 from cluster import runtime_api
 from simulation.abuse.stream_attacks import close_code, start
@@ -37,10 +36,8 @@ def cluster(tmp_path_factory):
     credentials = settings_copy(PROJECT_ROOT / "credentials.yml", folder,
                                 "voice_channel.channel.VoiceInput",
                                 max_calls=LINES_PER_REPLICA, http_turns_per_minute=10000)
-    data = yaml.safe_load(credentials.read_text(encoding="utf-8"))
-    data["voice_channel.staff_chat.StaffChatInput"] = {
-        **(data.get("voice_channel.staff_chat.StaffChatInput") or {}), "dialogue_timeout": 60}
-    credentials.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    credentials = settings_copy(credentials, folder, "voice_channel.staff_chat.StaffChatInput",
+                                dialogue_timeout=60)
     with running_cluster(folder, replicas=2, hosts=["127.0.0.2", "127.0.0.3"],
                          extra_env={"RASA_CREDENTIALS": str(credentials),
                                     "RESTART_DELAY_S": "3"}) as stack:
